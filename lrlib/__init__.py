@@ -1,0 +1,34 @@
+"""lrlib: learning-rate schedules as plain ``step -> lr`` functions, with adapters for PyTorch and Keras 3.
+
+The core (``lrlib.schedules``, ``lrlib.range_test``) needs only numpy. Framework adapters live in
+``lrlib.torch`` and ``lrlib.keras`` and import their framework when first used, so ``import lrlib``
+never imports torch, TensorFlow or Keras.
+"""
+
+from lrlib._lazy import lazy_exports
+
+__version__ = "0.1.0"
+
+_SCHEDULES = [
+    "Schedule",
+    "constant",
+    "step",
+    "multistep",
+    "exponential",
+    "square_root",
+    "factor",
+    "polynomial",
+    "cosine",
+    "cosine_restarts",
+    "cyclic",
+    "one_cycle",
+    "warmup",
+    "sequence",
+    "from_config",
+]
+_SUBMODULES = ["schedules", "range_test", "batch_log", "data", "models", "plot", "explorer", "torch", "keras"]
+
+__all__ = _SCHEDULES + _SUBMODULES
+__getattr__, __dir__ = lazy_exports(
+    __name__, {**{name: "schedules" for name in _SCHEDULES}, **{name: name for name in _SUBMODULES}}
+)

@@ -1,0 +1,380 @@
+"""The learning-rate range test (Smith 2017, "Cyclical Learning Rates for Training Neural Networks"), framework-free.
+
+Train for a few dozen steps while the learning rate grows from tiny to huge, record the loss at every step,
+and read a good learning rate off the loss-versus-LR curve. This module holds everything that does not
+need a framework: the LR sweep, the smoothing of the recorded losses, the divergence stop, the rules that
+turn a curve into a suggestion, and the result object with its plot. The PyTorch and Keras adapters
+(``lrlib.torch.lr_find``, ``lrlib.keras.lr_find``) only run training steps and feed losses to a
+:class:`RangeTest`::
+
+    test = RangeTest(start_lr=1e-7, end_lr=10, num_iter=100)
+    for i in range(test.num_iter):
+        set_lr(test.lr_for(i))
+        if test.record(train_one_step()):
+            break
+    result = test.result()
+    result.suggestion, result.plot()
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+MODES = ("exp", "linear")
+Rule = Callable[[np.ndarray, np.ndarray], "float | None"]
+
+
+def sweep_lrs(start_lr: float, end_lr: float, num_iter: int, mode: str = "exp") -> np.ndarray:
+    """Return the `num_iter` learning rates of a sweep from `start_lr` to `end_lr`, both included.
+
+    ``mode="exp"`` spaces them evenly in log LR, ``lr_i = start_lr * (end_lr / start_lr) ** (i / (num_iter - 1))``
+    (torch-lr-finder's ``ExponentialLR``, fastai's ``SchedExp``); ``mode="linear"`` spaces them evenly in LR.
+    """
+    start_lr, end_lr = float(start_lr), float(end_lr)
+    if not (math.isfinite(start_lr) and start_lr > 0):
+        raise ValueError(f"start_lr must be a finite number > 0, got {start_lr!r}")
+    if not (math.isfinite(end_lr) and end_lr > start_lr):
+        raise ValueError(f"end_lr must be a finite number > start_lr={start_lr!r}, got {end_lr!r}")
+    if isinstance(num_iter, bool) or not isinstance(num_iter, (int, np.integer)) or num_iter < 10:
+        raise ValueError(f"num_iter must be an integer >= 10, got {num_iter!r}")
+    if mode == "exp":
+        return np.geomspace(start_lr, end_lr, int(num_iter))
+    if mode == "linear":
+        return np.linspace(start_lr, end_lr, int(num_iter))
+    raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+def debiased_ema(values: np.ndarray, beta: float) -> np.ndarray:
+    """Bias-corrected exponential moving average: ``avg_k / (1 - beta ** (k + 1))`` with
+    ``avg_k = beta * avg_{k-1} + (1 - beta) * x_k`` and ``avg_{-1} = 0`` (Adam's correction, fastai's
+    ``smooth_loss``). Without the correction the first values would be pulled towards 0."""
+    out = np.empty(len(values))
+    avg = 0.0
+    for k, x in enumerate(values):
+        avg = beta * avg + (1.0 - beta) * float(x)
+        out[k] = avg / (1.0 - beta ** (k + 1))
+    return out
+
+
+# --------------------------------------------------------------------------- suggestion rules
+
+
+def _trim(lrs: np.ndarray, losses: np.ndarray, skip_start: int, skip_end: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drop `skip_start` points at the start and `skip_end` at the end, as the reference implementations do."""
+    stop = len(lrs) - skip_end
+    return lrs[skip_start:stop], losses[skip_start:stop]
+
+
+def steepest(lrs: np.ndarray, smoothed: np.ndarray) -> float | None:
+    """The LR where the smoothed loss falls fastest against log LR (torch-lr-finder's ``suggest_lr``).
+
+    Like torch-lr-finder, the first 10 and last 5 points are skipped and ``np.gradient`` gives the slope;
+    the slope is taken against ``log(lr)`` so that linear sweeps are treated like exponential ones.
+    """
+    lrs, losses = _trim(lrs, smoothed, 10, 5)
+    if len(lrs) < 2:
+        return None
+    slope = np.gradient(losses, np.log(lrs))
+    return float(lrs[int(np.argmin(slope))])
+
+
+def min_div_10(lrs: np.ndarray, smoothed: np.ndarray) -> float | None:
+    """One tenth of the LR at the smoothed loss's minimum (fastai's ``minimum``, with its trimming of the
+    first tenth and the last 5 points)."""
+    lrs, losses = _trim(lrs, smoothed, len(lrs) // 10, 5)
+    if len(lrs) < 1:
+        return None
+    return float(lrs[int(np.argmin(losses))]) / 10.0
+
+
+def valley(lrs: np.ndarray, smoothed: np.ndarray) -> float | None:
+    """fastai's ``valley`` rule (fastai/callback/schedule.py), ported step by step.
+
+    After fastai's trimming (first tenth and last 5 points), find the longest strictly decreasing
+    subsequence of the losses (the "valley", by O(n^2) dynamic programming, ties resolved like fastai:
+    the first longest one wins), and return the LR at ``start + int(len/3) + int(len/6)`` of it, i.e. about
+    half-way down the valley's upper two thirds. fastai's start index is ``end - length`` (one before the
+    valley's first point); that is kept. The one deviation: fastai's index can be -1 for a valley shorter
+    than 3 points that begins at the first point, which Python reads as the *last* point; here it is 0.
+    """
+    lrs, losses = _trim(lrs, smoothed, len(lrs) // 10, 5)
+    n = len(losses)
+    if n < 1:
+        return None
+    lds = [1] * n
+    max_start, max_end = 0, 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+        if lds[max_end] < lds[i]:
+            max_end = i
+            max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    idx = max_start + int(sections) + int(sections / 2)
+    return float(lrs[max(idx, 0)])
+
+
+RULES: dict[str, Rule] = {
+    "steepest": steepest,
+    "min_div_10": min_div_10,
+    "valley": valley,
+}
+DEFAULT_RULE = "valley"
+
+
+def suggest(lrs: np.ndarray, smoothed: np.ndarray, rule: str = DEFAULT_RULE) -> float | None:
+    """Apply the rule named `rule` (a key of :data:`RULES`) to the finite start of a smoothed curve."""
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
+    lrs, smoothed = _finite_prefix(np.asarray(lrs, float), np.asarray(smoothed, float))
+    return RULES[rule](lrs, smoothed) if len(lrs) else None
+
+
+def _finite_prefix(lrs: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cut both arrays at the first non-finite loss (a diverged sweep ends with inf or NaN)."""
+    bad = np.flatnonzero(~np.isfinite(losses))
+    stop = int(bad[0]) if len(bad) else len(losses)
+    return lrs[:stop], losses[:stop]
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@dataclass
+class RangeTestResult:
+    """What a range test measured and what it suggests.
+
+    `lrs`, `losses` (raw, as recorded) and `smoothed` (bias-corrected EMA) have one entry per step run;
+    a diverged sweep may end with a non-finite loss. `suggestion` is the LR chosen by `rule` (None, with
+    `reason` saying why, when the rule cannot decide); `suggestions` holds every rule's answer.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    rule: str = DEFAULT_RULE
+    diverged: bool = False
+    suggestions: dict[str, float | None] = field(init=False)
+    suggestion: float | None = field(init=False)
+    reason: str | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.lrs = np.asarray(self.lrs, dtype=float)
+        self.losses = np.asarray(self.losses, dtype=float)
+        self.smoothed = np.asarray(self.smoothed, dtype=float)
+        if not (len(self.lrs) == len(self.losses) == len(self.smoothed)):
+            raise ValueError(
+                f"lrs, losses and smoothed must have the same length, got "
+                f"{len(self.lrs)}, {len(self.losses)} and {len(self.smoothed)}"
+            )
+        if self.rule not in RULES:
+            raise ValueError(f"rule must be one of {sorted(RULES)}, got {self.rule!r}")
+        self.suggestions = {name: suggest(self.lrs, self.smoothed, name) for name in RULES}
+        self.suggestion = self.suggestions[self.rule]
+        self.reason = None if self.suggestion is not None else self._why_no_suggestion()
+
+    def _why_no_suggestion(self) -> str:
+        finite = len(_finite_prefix(self.lrs, self.smoothed)[0])
+        return (
+            f"rule {self.rule!r} found no learning rate in {finite} finite loss value(s) "
+            f"({len(self.lrs)} step(s) run{', diverged' if self.diverged else ''}); "
+            "run a longer sweep (num_iter) or start it at a smaller start_lr"
+        )
+
+    def __repr__(self) -> str:
+        lr = "None" if self.suggestion is None else f"{self.suggestion:.3g}"
+        return (
+            f"RangeTestResult(steps={len(self.lrs)}, rule={self.rule!r}, suggestion={lr}, "
+            f"diverged={self.diverged})"
+        )
+
+    def with_rule(self, rule: str) -> RangeTestResult:
+        """The same measurements with `rule` as the suggestion rule."""
+        return RangeTestResult(self.lrs, self.losses, self.smoothed, rule=rule, diverged=self.diverged)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able dict (non-finite losses become None) that :meth:`from_dict` reads back."""
+
+        def floats(a: np.ndarray) -> list[float | None]:
+            return [float(x) if math.isfinite(x) else None for x in a]
+
+        return {
+            "lrs": floats(self.lrs),
+            "losses": floats(self.losses),
+            "smoothed": floats(self.smoothed),
+            "rule": self.rule,
+            "diverged": self.diverged,
+            "suggestion": self.suggestion,
+            "suggestions": dict(self.suggestions),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RangeTestResult:
+        """Rebuild a result saved with :meth:`to_dict` (suggestions are recomputed from the curve)."""
+
+        def floats(xs: list[float | None]) -> np.ndarray:
+            return np.array([np.nan if x is None else x for x in xs], dtype=float)
+
+        return cls(
+            floats(d["lrs"]),
+            floats(d["losses"]),
+            floats(d["smoothed"]),
+            rule=d.get("rule", DEFAULT_RULE),
+            diverged=bool(d.get("diverged", False)),
+        )
+
+    def plot(self, ax: Any = None, *, raw: bool = True, all_rules: bool = False, title: str | None = None) -> Any:
+        """Plot loss against LR on a log x axis with the suggestion marked; return the matplotlib Axes.
+
+        The smoothed curve is the line the rules read; ``raw=True`` also draws the recorded losses faintly;
+        ``all_rules=True`` marks every rule's suggestion, not only the chosen one.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        if raw:
+            ax.plot(self.lrs, self.losses, color="0.75", lw=1, label="loss")
+        ax.plot(self.lrs, self.smoothed, color="C0", lw=2, label="smoothed loss")
+        shown = {name: lr for name, lr in self.suggestions.items() if all_rules or name == self.rule}
+        for k, (name, lr) in enumerate(shown.items()):
+            if lr is None:
+                continue
+            y = np.interp(np.log(lr), np.log(self.lrs), self.smoothed)
+            ax.axvline(lr, color=f"C{k + 1}", ls="--", lw=1)
+            ax.plot([lr], [y], "o", color=f"C{k + 1}", label=f"{name}: {lr:.2g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate (log scale)")
+        ax.set_ylabel("loss")
+        ax.set_title(title or ("LR range test" + (" (stopped: diverged)" if self.diverged else "")))
+        ax.legend(loc="best")
+        return ax
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+class RangeTest:
+    """The sweep, step by step: ask :meth:`lr_for` which LR to train step `i` with, :meth:`record` the loss.
+
+    `smooth` is the EMA factor beta of the smoothed loss (0 disables smoothing). `diverge` is the
+    divergence stop, scale- and shift-free so that it works for negative or near-zero losses: the sweep
+    stops once the smoothed loss has climbed back above its lowest value by more than ``diverge`` times the
+    drop it had achieved (the highest smoothed value before the minimum minus the minimum; the spread of
+    the raw losses around the smoothed ones, at the minimum, is the floor of that drop so a flat noisy curve
+    does not stop itself). ``diverge=1`` stops when the loss is back where it started. It is checked only
+    after the first tenth of the sweep (at least 5 steps). ``diverge=None`` disables the stop; a non-finite
+    loss always stops the sweep.
+    """
+
+    def __init__(
+        self,
+        start_lr: float = 1e-7,
+        end_lr: float = 10.0,
+        num_iter: int = 100,
+        mode: str = "exp",
+        smooth: float = 0.98,
+        diverge: float | None = 1.0,
+        rule: str = DEFAULT_RULE,
+    ) -> None:
+        self.lrs = sweep_lrs(start_lr, end_lr, num_iter, mode)
+        if not (0.0 <= float(smooth) < 1.0):
+            raise ValueError(f"smooth must be in [0, 1), got {smooth!r}")
+        if diverge is not None and not (math.isfinite(diverge) and diverge > 0):
+            raise ValueError(f"diverge must be a finite number > 0 or None, got {diverge!r}")
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
+        self.start_lr, self.end_lr, self.num_iter, self.mode = float(start_lr), float(end_lr), int(num_iter), mode
+        self.smooth, self.diverge, self.rule = float(smooth), diverge, rule
+        self.losses: list[float] = []
+        self.smoothed: list[float] = []
+        self.diverged = False
+        self._avg = 0.0  # EMA of the losses, before bias correction
+        self._spread = 0.0  # EMA of |loss - smoothed|, before bias correction
+        self._best = math.inf  # lowest smoothed loss so far
+        self._highest = -math.inf  # highest smoothed loss so far
+        self._peak = -math.inf  # highest smoothed loss up to the lowest one
+        self._spread_at_best = 0.0
+        self._check_from = max(5, self.num_iter // 10)
+
+    def __repr__(self) -> str:
+        return (
+            f"RangeTest(start_lr={self.start_lr!r}, end_lr={self.end_lr!r}, num_iter={self.num_iter}, "
+            f"mode={self.mode!r}, smooth={self.smooth!r}, diverge={self.diverge!r}, rule={self.rule!r})"
+        )
+
+    @property
+    def step(self) -> int:
+        """The number of losses recorded so far (the index of the next step)."""
+        return len(self.losses)
+
+    @property
+    def done(self) -> bool:
+        """True once every planned step is recorded or the loss has diverged."""
+        return self.diverged or self.step >= self.num_iter
+
+    def lr_for(self, i: int) -> float:
+        """The learning rate of step `i` (0 <= i < num_iter)."""
+        if not 0 <= i < self.num_iter:
+            raise ValueError(f"step i must be in [0, {self.num_iter}), got {i!r}")
+        return float(self.lrs[i])
+
+    def record(self, loss: float) -> bool:
+        """Record the loss of the current step; return True when the sweep must stop (done or diverged).
+
+        A non-finite loss ends the sweep as diverged, except at the very first step, where it means the
+        model or data are broken before any LR has had an effect: that raises ``ValueError``.
+        """
+        if self.done:
+            raise RuntimeError(f"the sweep is finished ({self.step} steps, diverged={self.diverged}); start a new RangeTest")
+        loss = float(loss)
+        if not math.isfinite(loss):
+            if self.step == 0:
+                raise ValueError(
+                    f"the loss is {loss} at the first step (lr={self.lrs[0]:.3g}), before the LR could matter: "
+                    "check the model, the data and the loss function"
+                )
+            self.losses.append(loss)
+            self.smoothed.append(math.nan)
+            self.diverged = True
+            return True
+        self.losses.append(loss)
+        self.smoothed.append(self._smoothed_after(loss))
+        self.diverged = self._has_diverged()
+        return self.done
+
+    def _smoothed_after(self, loss: float) -> float:
+        k = self.step  # already includes this loss
+        correction = 1.0 - self.smooth**k
+        previous = self.smoothed[-1] if self.smoothed else loss
+        self._spread = self.smooth * self._spread + (1.0 - self.smooth) * abs(loss - previous)
+        self._avg = self.smooth * self._avg + (1.0 - self.smooth) * loss
+        return self._avg / correction
+
+    def _has_diverged(self) -> bool:
+        current = self.smoothed[-1]
+        self._highest = max(self._highest, current)
+        if current < self._best:
+            self._best = current
+            self._peak = self._highest
+            self._spread_at_best = self._spread / (1.0 - self.smooth**self.step)
+        if self.diverge is None or self.step < self._check_from:
+            return False
+        drop = max(self._peak - self._best, self._spread_at_best)
+        return current - self._best > self.diverge * drop
+
+    def result(self, rule: str | None = None) -> RangeTestResult:
+        """The measurements so far as a :class:`RangeTestResult`, suggesting with `rule` (default: this test's)."""
+        n = self.step
+        return RangeTestResult(
+            self.lrs[:n].copy(),
+            np.array(self.losses),
+            np.array(self.smoothed),
+            rule=self.rule if rule is None else rule,
+            diverged=self.diverged,
+        )

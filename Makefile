@@ -1,0 +1,46 @@
+# The course's interface: `make setup`, `make test`, `make lab`, `make book`, `make site-test`.
+# Everything runs from a project-local virtual environment in .venv, created on first use.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-stamp
+KERNEL := lrlib-course
+PYTEST_FLAGS ?= -q
+
+.PHONY: setup test unit notebooks lab book site-test clean-notebooks bench
+
+setup: $(STAMP)
+
+# Re-run only when the pins or the package metadata change, so `make setup` is quick when nothing did.
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if (3, 10) <= v[:2] <= (3, 13) else "Python 3.10-3.13 is needed, found %d.%d" % v[:2])'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (lrlib course)"
+	touch $(STAMP)
+
+test: unit notebooks
+
+unit: setup
+	$(PY) -m pytest $(PYTEST_FLAGS) tests
+
+notebooks: setup
+	$(PY) -m pytest $(PYTEST_FLAGS) --nbval-lax notebooks
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=$(KERNEL)
+
+book: setup
+	$(PY) scripts/book.py build
+
+site-test: setup
+	bash scripts/site_test.sh
+
+bench: setup
+	for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean-notebooks: setup
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb notebooks/solutions/*.ipynb

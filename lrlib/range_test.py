@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 MODES = ("exp", "linear")
+_SPREAD_BETA = 0.98  # EMA factor of the noise estimate behind the divergence stop
 Rule = Callable[[np.ndarray, np.ndarray], "float | None"]
 
 
@@ -265,10 +266,11 @@ class RangeTest:
     `smooth` is the EMA factor beta of the smoothed loss (0 disables smoothing). `diverge` is the
     divergence stop, scale- and shift-free so that it works for negative or near-zero losses: the sweep
     stops once the smoothed loss has climbed back above its lowest value by more than ``diverge`` times the
-    drop it had achieved (the highest smoothed value before the minimum minus the minimum; the spread of
-    the raw losses around the smoothed ones, at the minimum, is the floor of that drop so a flat noisy curve
-    does not stop itself). ``diverge=1`` stops when the loss is back where it started. It is checked only
-    after the first tenth of the sweep (at least 5 steps). ``diverge=None`` disables the stop; a non-finite
+    drop it had achieved (the highest smoothed value before the minimum minus the minimum). The floor of
+    that drop is the noise: six standard deviations of the smoothed loss, estimated from the spread of the
+    raw losses around it at the minimum (not later, where an explosion would inflate it), so that a flat
+    noisy curve does not stop itself. ``diverge=1`` stops when the loss is back where it started. The minimum is tracked only after a
+    warm-up of a tenth of the sweep (at least 5 steps), when the smoothed loss rests on enough values. ``diverge=None`` disables the stop; a non-finite
     loss always stops the sweep.
     """
 
@@ -299,7 +301,7 @@ class RangeTest:
         self._best = math.inf  # lowest smoothed loss so far
         self._highest = -math.inf  # highest smoothed loss so far
         self._peak = -math.inf  # highest smoothed loss up to the lowest one
-        self._spread_at_best = 0.0
+        self._noise = 0.0  # chance excursions of the smoothed loss, measured at the minimum
         self._check_from = max(5, self.num_iter // 10)
 
     def __repr__(self) -> str:
@@ -352,21 +354,33 @@ class RangeTest:
         k = self.step  # already includes this loss
         correction = 1.0 - self.smooth**k
         previous = self.smoothed[-1] if self.smoothed else loss
-        self._spread = self.smooth * self._spread + (1.0 - self.smooth) * abs(loss - previous)
+        self._spread = _SPREAD_BETA * self._spread + (1.0 - _SPREAD_BETA) * abs(loss - previous)
         self._avg = self.smooth * self._avg + (1.0 - self.smooth) * loss
         return self._avg / correction
 
     def _has_diverged(self) -> bool:
         current = self.smoothed[-1]
         self._highest = max(self._highest, current)
+        if self.step < self._check_from:
+            return False  # warm-up: the first smoothed values rest on too few losses to set a minimum
         if current < self._best:
-            self._best = current
-            self._peak = self._highest
-            self._spread_at_best = self._spread / (1.0 - self.smooth**self.step)
-        if self.diverge is None or self.step < self._check_from:
-            return False
-        drop = max(self._peak - self._best, self._spread_at_best)
-        return current - self._best > self.diverge * drop
+            self._best, self._peak = current, self._highest
+            self._noise = self._smoothed_noise()
+        drop = max(self._peak - self._best, self._noise)
+        return self.diverge is not None and current - self._best > self.diverge * drop
+
+    def _smoothed_noise(self) -> float:
+        """A generous bound (6 standard deviations) on how far the smoothed loss strays by chance.
+
+        The raw losses' standard deviation is estimated from their mean absolute deviation from the smoothed
+        curve (a bias-corrected EMA with factor 0.98 whatever `smooth` is, times sqrt(pi/2), exact for
+        Gaussian noise); the bias-corrected EMA of k values with factor
+        beta has variance ``sigma**2 * (1 - beta) / (1 + beta) * (1 - beta**(2k)) / (1 - beta**k)**2``.
+        """
+        beta, k = self.smooth, self.step
+        sigma = self._spread / (1.0 - _SPREAD_BETA**k) * math.sqrt(math.pi / 2)
+        shrink = (1.0 - beta) / (1.0 + beta) * (1.0 - beta ** (2 * k)) / (1.0 - beta**k) ** 2
+        return 6.0 * sigma * math.sqrt(shrink)
 
     def result(self, rule: str | None = None) -> RangeTestResult:
         """The measurements so far as a :class:`RangeTestResult`, suggesting with `rule` (default: this test's)."""

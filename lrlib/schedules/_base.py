@@ -1,0 +1,204 @@
+"""The `Schedule` object, its configuration round-trip, and the registry of schedule constructors.
+
+A schedule is a closed-form formula ``lr(t)`` of the integer step ``t``. Each formula is written once,
+against an *array namespace* ``xp`` (numpy, ``keras.ops``, ``tf.experimental.numpy``, or the plain-Python
+`SCALAR` namespace below), so the same code evaluates one step quickly, a million steps vectorized, and a
+symbolic step tensor inside a TensorFlow graph. Formulas therefore use only functions those namespaces
+share and never branch in Python on ``t``: branches are ``xp.where``, and every branch must be safe to
+evaluate for every ``t`` (both sides of a ``where`` are computed).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+Formula = Callable[[Any, Any], Any]
+"""``formula(t, xp)``: the value at float step(s) ``t``, computed with array namespace ``xp``."""
+
+
+def _power(base: float, exponent: float) -> float:
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:  # numpy returns inf here; match it rather than fail on a huge step
+        return math.inf
+
+
+SCALAR = SimpleNamespace(
+    where=lambda condition, x, y: x if condition else y,
+    floor=lambda x: float(math.floor(x)),
+    cos=math.cos,
+    sqrt=math.sqrt,
+    exp=math.exp,
+    log=math.log,
+    power=_power,
+    minimum=min,
+    maximum=max,
+    abs=abs,
+    clip=lambda x, low, high: min(max(x, low), high),
+)
+"""The array namespace for one Python float step: plain ``math``, an order of magnitude faster than numpy
+on scalars (this is what the PyTorch adapter evaluates every optimizer step)."""
+
+
+@dataclass(frozen=True)
+class Formulas:
+    """What a constructor returns: the learning-rate formula and, optionally, a momentum formula."""
+
+    lr: Formula
+    momentum: Optional[Formula] = None
+
+
+class Schedule:
+    """An immutable learning-rate schedule: ``s(t)`` is the learning rate at integer step ``t >= 0``.
+
+    Build one with a constructor (`lrlib.cosine`, `lrlib.one_cycle`, ...), never directly.
+
+    - ``s(t)``: a Python float for an int ``t``; a float64 array for a numpy integer array (vectorized).
+    - ``s.lr(t, xp)``: the same formula with array namespace ``xp`` (``numpy``, ``keras.ops``, ...), unchecked,
+      for building the schedule inside another framework's graph.
+    - ``s.has_momentum``: whether ``s.momentum(t)`` / ``s.momentum_at(t, xp)`` exist.
+    - ``s.get_config()``: a JSON-able dict that `from_config` turns back into an equal schedule.
+    """
+
+    __slots__ = ("_name", "_params", "_lr")
+    has_momentum: bool = False
+
+    def __init__(self, name: str, params: dict[str, Any], formulas: Formulas) -> None:
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_params", params)
+        object.__setattr__(self, "_lr", formulas.lr)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable; build a new one with its constructor")
+
+    def __call__(self, t: Any) -> Any:
+        """The learning rate at step ``t`` (int -> float, integer array -> float64 array)."""
+        return _evaluate(self._lr, t)
+
+    def lr(self, t: Any, xp: Any = np, dtype: Optional[str] = None) -> Any:
+        """The learning rate at step(s) ``t`` computed with array namespace ``xp``; ``t`` is not validated.
+
+        ``t`` is cast to ``dtype`` first (default float64 for numpy, float32 for any other namespace).
+        """
+        return self._lr(_as_float(t, xp, dtype), xp)
+
+    def get_config(self) -> dict[str, Any]:
+        """``{"name": constructor name, **arguments}``, nested schedules as nested configs; JSON-able."""
+        return {"name": self._name, **{key: _to_config(value) for key, value in self._params.items()}}
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self._params.items())
+        return f"{self._name}({arguments})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Schedule) and self.get_config() == other.get_config()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.get_config(), sort_keys=True))
+
+    def __reduce__(self) -> tuple[Callable[..., Schedule], tuple[dict[str, Any]]]:
+        return from_config, (self.get_config(),)
+
+
+class MomentumSchedule(Schedule):
+    """A `Schedule` that also prescribes the optimizer's momentum (SGD ``momentum``, Adam ``beta_1``)."""
+
+    __slots__ = ("_momentum",)
+    has_momentum = True
+
+    def __init__(self, name: str, params: dict[str, Any], formulas: Formulas) -> None:
+        super().__init__(name, params, formulas)
+        object.__setattr__(self, "_momentum", formulas.momentum)
+
+    def momentum(self, t: Any) -> Any:
+        """The momentum at step ``t`` (int -> float, integer array -> float64 array)."""
+        return _evaluate(self._momentum, t)
+
+    def momentum_at(self, t: Any, xp: Any = np, dtype: Optional[str] = None) -> Any:
+        """The momentum at step(s) ``t`` computed with array namespace ``xp``; see `Schedule.lr`."""
+        return self._momentum(_as_float(t, xp, dtype), xp)
+
+
+_CONSTRUCTORS: dict[str, Callable[..., Schedule]] = {}
+
+
+def constructor(build: Callable[..., Formulas]) -> Callable[..., Schedule]:
+    """Turn ``build(**arguments) -> Formulas`` into a registered schedule constructor of the same name.
+
+    ``build`` validates its arguments and returns the formulas; the wrapper records every argument (defaults
+    included) so that ``repr``, ``get_config`` and `from_config` need nothing more from each constructor.
+    """
+    signature = inspect.signature(build)
+
+    @functools.wraps(build)
+    def make(*args: Any, **kwargs: Any) -> Schedule:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        formulas = build(**bound.arguments)
+        kind = Schedule if formulas.momentum is None else MomentumSchedule
+        return kind(build.__name__, dict(bound.arguments), formulas)
+
+    _CONSTRUCTORS[build.__name__] = make
+    return make
+
+
+def from_config(config: dict[str, Any]) -> Schedule:
+    """Rebuild the schedule that ``get_config()`` described (the inverse of `Schedule.get_config`)."""
+    if not isinstance(config, dict) or "name" not in config:
+        raise ValueError(f"config must be a dict with a 'name' key, got {config!r}")
+    arguments = dict(config)
+    name = arguments.pop("name")
+    if name not in _CONSTRUCTORS:
+        raise ValueError(f"config name must be one of {sorted(_CONSTRUCTORS)}, got {name!r}")
+    return _CONSTRUCTORS[name](**{key: _from_config(value) for key, value in arguments.items()})
+
+
+def _is_schedule_config(value: Any) -> bool:
+    return isinstance(value, dict) and "name" in value
+
+
+def _from_config(value: Any) -> Any:
+    if _is_schedule_config(value):
+        return from_config(value)
+    if isinstance(value, list) and value and all(_is_schedule_config(item) for item in value):
+        return [from_config(item) for item in value]
+    return value
+
+
+def _to_config(value: Any) -> Any:
+    if isinstance(value, Schedule):
+        return value.get_config()
+    if isinstance(value, (list, tuple)):
+        return [_to_config(item) for item in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _as_float(t: Any, xp: Any, dtype: Optional[str]) -> Any:
+    if xp is np:
+        return np.asarray(t, dtype=dtype or np.float64)
+    cast = getattr(xp, "cast", None)  # keras.ops has cast; tf.experimental.numpy has asarray
+    return cast(t, dtype or "float32") if cast else xp.asarray(t, dtype=dtype or "float32")
+
+
+def _evaluate(formula: Formula, t: Any) -> Any:
+    """Validate the step(s) ``t`` and evaluate ``formula`` on them: Python math for one step, numpy for many."""
+    if isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_)):
+        if t < 0:
+            raise ValueError(f"t must be an integer step >= 0, got {t}")
+        return float(formula(float(t), SCALAR))
+    steps = np.asarray(t) if not isinstance(t, (bool, np.bool_)) else np.asarray(object())
+    if steps.dtype.kind not in "iu":
+        raise ValueError(f"t must be an integer step >= 0 or an integer array of steps, got {t!r}")
+    if steps.size and steps.min() < 0:
+        raise ValueError(f"t must be integer steps >= 0, got a minimum of {steps.min()}")
+    return np.asarray(formula(steps.astype(np.float64), np), dtype=np.float64)

@@ -12,7 +12,7 @@ _EXPORTS = {
     "History": "_train",
     "device": "_train",
     "lr_find": "_lr_find",
-    "BatchLogger": "_lr_find",
+    "BatchLogger": "_batch_logger",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,190 @@
+"""Figures the course draws again and again: schedules on shared axes, training histories side by side.
+
+Everything works headless (the Agg backend) and returns the matplotlib objects it drew on, so tests and
+notebooks can check what is plotted. Histories may be `lrlib.torch.History` objects, Keras ``History``
+objects (their ``.history`` dict) or plain dicts of per-epoch lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+_LABELS = {
+    "train_loss": "train loss", "train_acc": "train acc", "test_loss": "test loss", "test_acc": "test acc",
+    "lr": "learning rate", "loss": "train loss", "accuracy": "train acc", "val_loss": "test loss",
+    "val_accuracy": "test acc", "learning_rate": "learning rate",
+}
+
+
+def lr_values(schedule: Any, steps: int | Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, lr)`` arrays for `schedule` over `steps` (a count, meaning 0..steps-1, or explicit step numbers).
+
+    `schedule` is an lrlib schedule (evaluated vectorized), any callable ``t -> lr`` (called once per step, in
+    order, so stateful d2l-style schedulers work), or a sequence of precomputed values (then `steps` is ignored).
+    """
+    if not callable(schedule):
+        values = np.asarray(schedule, dtype=float)
+        if values.ndim != 1:
+            raise TypeError(f"a schedule must be callable or a 1-D sequence of learning rates, got shape {values.shape}")
+        return np.arange(len(values)), values
+    t = _steps(steps)
+    if _is_lrlib_schedule(schedule):
+        return t, np.asarray(schedule(t), dtype=float)
+    return t, np.array([float(schedule(int(step))) for step in t])
+
+
+def schedules(schedules: Mapping[str, Any] | Sequence[Any], steps: int | Sequence[int] | np.ndarray = 100,
+              ax=None, *, title: str | None = None, xlabel: str = "step", logy: bool = False,
+              momentum: bool = False):
+    """Plot several schedules on shared axes, one labelled line each; returns the axes.
+
+    Args:
+        schedules: name -> schedule, or a list of schedules (labelled by their repr). A schedule is anything
+            `lr_values` accepts.
+        steps: how many steps (0..steps-1) or which step numbers to evaluate.
+        ax: axes to draw on; a new figure if None.
+        logy: logarithmic LR axis (for exponential and range-test schedules).
+        momentum: also plot ``.momentum(t)`` of schedules that have it, dashed, on a right-hand axis.
+    """
+    import matplotlib.pyplot as plt
+
+    named = _named(schedules)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    twin = ax.twinx() if momentum and any(getattr(s, "has_momentum", False) for s in named.values()) else None
+    for name, schedule in named.items():
+        t, lr = lr_values(schedule, steps)
+        (line,) = ax.plot(t, lr, label=name)
+        if twin is not None and getattr(schedule, "has_momentum", False):
+            twin.plot(t, schedule.momentum(t), linestyle="--", color=line.get_color(), label=f"{name} momentum")
+    if twin is not None:
+        twin.set_ylabel("momentum (dashed)")
+    ax.set(xlabel=xlabel, ylabel="learning rate", title=title, yscale="log" if logy else "linear")
+    ax.grid(alpha=0.3)
+    if len(named) > 1:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def history(record: Any, axes=None, *, title: str | None = None):
+    """One training run, d2l style: losses and accuracies per epoch on the left, the LR on the right.
+
+    Returns the two axes. `record` is a History, a Keras History or a dict of per-epoch lists.
+    """
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [2, 1]})
+    left, right = axes
+    for metric in ("train_loss", "train_acc", "test_acc", "loss", "accuracy", "val_accuracy"):
+        values = _series(record, metric)
+        if values is not None:
+            left.plot(_epochs(values), values, marker="." if len(values) < 40 else None, label=_LABELS[metric])
+    left.set(xlabel="epoch", title=title)
+    left.grid(alpha=0.3)
+    left.legend(fontsize="small")
+    lr = _series(record, "lr")
+    if lr is None:
+        lr = _series(record, "learning_rate")
+    if lr is not None:
+        right.plot(_epochs(lr), lr, color="tab:gray")
+    right.set(xlabel="epoch", ylabel="learning rate")
+    right.grid(alpha=0.3)
+    return axes
+
+
+def histories(records: Mapping[str, Any], metrics: Sequence[str] = ("train_loss", "train_acc", "test_acc"),
+              axes=None, *, logy_loss: bool = False):
+    """Several training runs side by side: one panel per metric, one line per run; returns the axes.
+
+    Metric names are History's (train_loss, train_acc, test_loss, test_acc, lr) or Keras's (loss, accuracy,
+    val_loss, val_accuracy, learning_rate). A run without a metric is left out of that panel.
+    """
+    import matplotlib.pyplot as plt
+
+    if not metrics:
+        raise ValueError("metrics must name at least one metric")
+    if axes is None:
+        _, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
+        axes = axes[0]
+    if len(axes) != len(metrics):
+        raise ValueError(f"axes must hold one axes per metric ({len(metrics)}), got {len(axes)}")
+    for ax, metric in zip(axes, metrics):
+        for name, record in records.items():
+            values = _series(record, metric)
+            if values is not None:
+                ax.plot(_epochs(values), values, label=name)
+        ax.set(xlabel="epoch", title=_LABELS.get(metric, metric),
+               yscale="log" if logy_loss and metric.endswith("loss") else "linear")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    return axes
+
+
+def results_table(records: Mapping[str, Any]):
+    """A pandas DataFrame with one row per run: final train loss, train accuracy, test accuracy, and the gap.
+
+    The gap is train accuracy minus test accuracy at the last epoch (how much the run overfits).
+    """
+    import pandas as pd
+
+    rows = {}
+    for name, record in records.items():
+        final = {label: _final(record, keys) for label, keys in _TABLE.items()}
+        final["train-test gap"] = final["train acc"] - final["test acc"]
+        rows[name] = final
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+_TABLE = {"train loss": ("train_loss", "loss"), "train acc": ("train_acc", "accuracy"),
+          "test acc": ("test_acc", "val_accuracy")}
+
+
+def _final(record: Any, keys: Sequence[str]) -> float:
+    for key in keys:
+        values = _series(record, key)
+        if values is not None and len(values):
+            return float(values[-1])
+    raise ValueError(f"history has none of the metrics {keys}")
+
+
+def _series(record: Any, metric: str):
+    """The per-epoch values of `metric` in a History, Keras History or dict; None when absent or empty."""
+    source = getattr(record, "history", record)  # a Keras History keeps its dict in .history
+    if isinstance(source, Mapping):
+        values = source.get(metric)
+    else:
+        values = getattr(source, metric, None)
+    return None if values is None or len(values) == 0 else np.asarray(values, dtype=float)
+
+
+def _epochs(values: np.ndarray) -> np.ndarray:
+    return np.arange(1, len(values) + 1)
+
+
+def _steps(steps: int | Sequence[int] | np.ndarray) -> np.ndarray:
+    if isinstance(steps, (int, np.integer)):
+        if steps < 1:
+            raise ValueError(f"steps must be a positive number of steps, got {steps}")
+        return np.arange(int(steps))
+    t = np.asarray(steps)
+    if t.ndim != 1 or not np.issubdtype(t.dtype, np.integer) or (t < 0).any():
+        raise ValueError("steps must be a positive count or a 1-D array of integer steps >= 0")
+    return t
+
+
+def _named(schedules: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
+    if isinstance(schedules, Mapping):
+        return dict(schedules)
+    if callable(schedules):
+        return {repr(schedules): schedules}
+    return {repr(s) if callable(s) else f"schedule {i}": s for i, s in enumerate(schedules)}
+
+
+def _is_lrlib_schedule(schedule: Callable) -> bool:
+    from lrlib.schedules import Schedule
+
+    return isinstance(schedule, Schedule)

@@ -13,6 +13,7 @@ _EXPORTS = {
     "device": "_train",
     "lr_find": "_lr_find",
     "BatchLogger": "_batch_logger",
+    "lr_trace": "_trace",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -39,8 +39,8 @@ def cosine_restarts(lr: float, period: int, period_mult: int = 1, final_lr: floa
             return t - period * xp.floor(t / period), float(period)
         estimate = xp.floor(xp.log(t / period * (period_mult - 1) + 1.0) / math.log(period_mult))
         # The logarithm can land a hair on the wrong side of a period boundary: correct it by one.
-        n = estimate - xp.where(t < period_start(estimate, xp), 1.0, 0.0)
-        n = n + xp.where(t >= period_start(n + 1.0, xp), 1.0, 0.0)
+        n = xp.where(t < period_start(estimate, xp), estimate - 1.0, estimate)
+        n = xp.where(t >= period_start(n + 1.0, xp), n + 1.0, n)
         return t - period_start(n, xp), period * xp.power(float(period_mult), n)
 
     def formula(t: Any, xp: Any) -> Any:

@@ -54,7 +54,7 @@ def multistep(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Formu
     def formula(t: Any, xp: Any) -> Any:
         passed = 0.0 * t
         for milestone in steps:
-            passed = passed + xp.where(t >= milestone, 1.0, 0.0)
+            passed = xp.where(t >= milestone, passed + 1.0, passed)
         return lr * xp.power(gamma, passed)
 
     return Formulas(formula)

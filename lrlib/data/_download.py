@@ -74,13 +74,17 @@ def download(url: str, dest: Path, md5: str, *, timeout: float = 30.0) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     tmp = Path(tmp_name)
     try:
-        digest = hashlib.md5()
+        digest, received = hashlib.md5(), 0
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            announced = response.headers.get("Content-Length")
             while chunk := response.read(_CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
+                received += len(chunk)
             out.flush()
             os.fsync(out.fileno())
+        if announced is not None and received != int(announced):
+            raise DatasetUnavailableError(f"{url}: connection closed after {received} of {announced} bytes")
         if digest.hexdigest() != md5:
             raise DatasetUnavailableError(f"{url}: MD5 {digest.hexdigest()} does not match the published {md5}")
         os.replace(tmp, dest)

@@ -1,0 +1,549 @@
+"""The LR range test for Keras 3: the ``LRRangeTest`` callback, ``lr_find``, a weight-decay grid, a per-batch logger.
+
+The sweep itself (LRs, smoothing, divergence stop, suggestion rules, the result) is
+:class:`lrlib.range_test.RangeTest`; this module only drives ``model.fit`` and keeps the user's model intact.
+Three facts about Keras 3 (checked against keras 3.15's source) shape it:
+
+- In ``on_train_batch_end``, ``logs["loss"]`` is the *running mean* of the loss over the epoch so far (the
+  model's loss tracker, a ``Mean`` weighted by batch size), not the loss of the batch. The batch's own loss
+  is the change of the tracker's ``total`` divided by the change of its ``count`` (:class:`_BatchLoss`).
+- The optimizer creates its variables (momentum, Adam's moments) inside the first traced train step, after
+  ``on_train_begin``; the callback builds them first so that the state it saves is complete.
+- ``model.fit`` traces the train step once. A ``LearningRateSchedule`` and Python floats such as
+  ``weight_decay`` are baked into that trace; changing them needs a new trace (``model.train_function = None``).
+  The LR itself is a variable the trace reads, so assigning it each batch works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import math
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lrlib.batch_log import BatchLog
+from lrlib.range_test import DEFAULT_RULE, RangeTest, RangeTestResult
+
+WEIGHT_DECAYS = (0.0, 1e-4, 1e-3, 1e-2)
+
+
+# --------------------------------------------------------------------------- model and optimizer state
+
+
+class _SavedState:
+    """An in-memory copy of every model variable (weights, non-trainable state, random seeds) and every
+    optimizer variable (iteration count, LR, slots), put back bit for bit by :meth:`restore`."""
+
+    def __init__(self, model: keras.Model) -> None:
+        optimizer = model.optimizer
+        if not optimizer.built:  # its slots would otherwise appear only inside the first train step
+            optimizer.build(model.trainable_variables)
+        self._variables = list(model.variables) + list(optimizer.variables)
+        self._values = [np.array(v.numpy(), copy=True) for v in self._variables]
+
+    def restore(self) -> None:
+        for variable, value in zip(self._variables, self._values):
+            variable.assign(value)
+
+
+def _check_can_sweep(model: keras.Model) -> None:
+    """Raise ValueError for a model the range test cannot run on without losing state."""
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("the model has no optimizer: compile it (model.compile(optimizer, loss)) before the range test")
+    if not model.built:
+        raise ValueError(
+            "the model is not built, so its initial weights cannot be saved before the first step: give it a "
+            "keras.Input, call model.build(input_shape), or use lrlib.keras.lr_find, which builds it from the data"
+        )
+    if not model.trainable_weights:
+        raise ValueError("the model has no trainable weights: the learning rate has nothing to act on")
+    if getattr(model, "steps_per_execution", 1) != 1:
+        raise ValueError(
+            f"steps_per_execution must be 1 for the range test (it sets the LR between batches), "
+            f"got {model.steps_per_execution}"
+        )
+
+
+def _lr_schedule(optimizer: keras.optimizers.Optimizer) -> Any:
+    """The optimizer's LR schedule or callable, or None when its LR is a plain variable."""
+    return None if isinstance(optimizer.learning_rate, keras.Variable) else optimizer._learning_rate
+
+
+@contextlib.contextmanager
+def _settable_lr(model: keras.Model) -> Iterator[keras.Variable]:
+    """Yield a variable that sets the optimizer's LR; an LR schedule is replaced by it and put back afterwards.
+
+    Swapping the schedule changes what the traced train step computes, so the train function is retraced
+    on entry and dropped on exit (the next ``fit`` traces the original again).
+    """
+    optimizer = model.optimizer
+    schedule = _lr_schedule(optimizer)
+    if schedule is None:
+        yield optimizer.learning_rate
+        return
+    variable = keras.Variable(0.0, dtype=keras.config.floatx(), trainable=False, name="range_test_lr")
+    optimizer.learning_rate = lambda: variable  # the setter accepts a callable, read inside the trace
+    model.make_train_function(force=True)
+    try:
+        yield variable
+    finally:
+        optimizer.learning_rate = schedule
+        model.train_function = None
+
+
+def _last_step_lr(optimizer: keras.optimizers.Optimizer) -> float:
+    """The LR the optimizer used in the step that just ran (a schedule is read at the previous iteration)."""
+    schedule = _lr_schedule(optimizer)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return float(schedule(optimizer.iterations - 1))
+    return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def _momentum(optimizer: keras.optimizers.Optimizer) -> float | None:
+    """SGD's and RMSprop's ``momentum``, Adam's ``beta_1`` (its momentum, as fastai treats it), else None."""
+    for name in ("momentum", "beta_1"):
+        value = getattr(optimizer, name, None)
+        if value is not None and not callable(value):
+            return float(keras.ops.convert_to_numpy(value))
+    return None
+
+
+class _BatchLoss:
+    """The loss of each training batch, recovered from Keras 3's running mean.
+
+    The loss tracker holds ``total = sum(loss_b * n_b)`` and ``count = sum(n_b)`` over the epoch's batches
+    so far, and ``logs["loss"] = total / count``. The last batch's loss is ``d(total) / d(count)``: exact
+    for batches of any size (also the short last one). A model without such a tracker (a custom
+    ``train_step``) is taken to report its batch loss in ``logs["loss"]``.
+    """
+
+    def __init__(self, model: keras.Model) -> None:
+        trackers = [m for m in model.metrics if m.name == "loss" and hasattr(m, "total") and hasattr(m, "count")]
+        self._tracker = trackers[0] if trackers else None
+        self._total, self._count = self._read()
+
+    def _read(self) -> tuple[float, float]:
+        if self._tracker is None:
+            return 0.0, 0.0
+        return float(self._tracker.total.numpy()), float(self._tracker.count.numpy())
+
+    def reset(self) -> None:
+        """Call at the start of each epoch, after Keras has reset its metrics."""
+        self._total, self._count = self._read()
+
+    def __call__(self, logs: dict[str, Any]) -> float:
+        if self._tracker is None:
+            return float(logs["loss"])
+        total, count = self._read()
+        loss = (total - self._total) / (count - self._count)
+        self._total, self._count = total, count
+        return loss
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _is_arrays(x: Any) -> bool:
+    """True for a numpy array / tensor, or a list, tuple or dict of them (what ``fit`` batches itself)."""
+    leaves = keras.tree.flatten(x)
+    return bool(leaves) and all(getattr(leaf, "shape", None) is not None and len(leaf.shape) >= 1 for leaf in leaves)
+
+
+def _num_samples(x: Any) -> int:
+    return int(keras.tree.flatten(x)[0].shape[0])
+
+
+def _batches_per_epoch(x: Any, batch_size: int | None) -> int:
+    """How many batches one pass over `x` gives; ValueError when that cannot be known or is 0."""
+    if isinstance(x, tf.data.Dataset):
+        n = int(x.cardinality())
+        if n in (int(tf.data.INFINITE_CARDINALITY), int(tf.data.UNKNOWN_CARDINALITY)):
+            kind = "infinite" if n == int(tf.data.INFINITE_CARDINALITY) else "of unknown length"
+            raise ValueError(f"the tf.data.Dataset is {kind}: pass steps_per_epoch")
+    elif isinstance(x, keras.utils.PyDataset):
+        n = len(x)
+    elif _is_arrays(x):
+        size = 32 if batch_size is None else batch_size
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        n = math.ceil(_num_samples(x) / size)
+    else:
+        raise ValueError(f"cannot count the batches of {type(x).__name__} (a generator has no length): pass steps_per_epoch")
+    if n == 0:
+        raise ValueError("the training data is empty: it gives no batches")
+    return n
+
+
+def epochs_for_sweep(
+    num_iter: int, x: Any = None, batch_size: int | None = None, steps_per_epoch: int | None = None
+) -> int:
+    """The number of epochs ``model.fit`` must run for a range test of `num_iter` batches on `x`.
+
+    ``ceil(num_iter / batches_per_epoch)`` (seed 004's ``find_n_epoch``), where the batches per epoch are
+    `steps_per_epoch` if given, else ``ceil(len(x) / batch_size)`` for arrays (``batch_size`` defaults to
+    32, as in ``fit``), the cardinality of a ``tf.data.Dataset``, or ``len(x)`` of a ``keras.utils.PyDataset``.
+    A Python generator or an infinite dataset has no length: pass `steps_per_epoch`.
+    """
+    if isinstance(num_iter, bool) or not isinstance(num_iter, (int, np.integer)) or num_iter < 1:
+        raise ValueError(f"num_iter must be an integer >= 1, got {num_iter!r}")
+    if steps_per_epoch is None:
+        if x is None:
+            raise ValueError("give the training data x or steps_per_epoch")
+        steps = _batches_per_epoch(x, batch_size)
+    elif isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, (int, np.integer)) or steps_per_epoch < 1:
+        raise ValueError(f"steps_per_epoch must be an integer >= 1, got {steps_per_epoch!r}")
+    else:
+        steps = int(steps_per_epoch)
+    return math.ceil(int(num_iter) / steps)
+
+
+def _cycled_batches(data: Any, batch_size: int) -> Iterator[Any]:
+    """Endless batches of `data`: array tuples are sliced with wrap-around (every batch full), a
+    ``tf.data.Dataset`` is repeated, a ``PyDataset`` or any other iterable is cycled (a generator's
+    batches are kept in memory after their first use)."""
+    if isinstance(data, tf.data.Dataset):
+        return iter(data.repeat())
+    if isinstance(data, keras.utils.PyDataset):
+        return (data[i] for i in itertools.cycle(range(len(data))))
+    if isinstance(data, (tuple, list)) and _is_arrays(data):
+        n = _num_samples(data)
+        if n == 0:
+            raise ValueError("validation_data is empty")
+        starts = itertools.count(0, batch_size)
+        return (keras.tree.map_structure(lambda a: np.take(a, np.arange(s, s + batch_size) % n, axis=0), data) for s in starts)
+    batches = itertools.cycle(data)
+    return itertools.chain([_first(batches)], batches)
+
+
+def _first(batches: Iterator[Any]) -> Any:
+    try:
+        return next(batches)
+    except StopIteration:
+        raise ValueError("validation_data is empty: it gives no batches") from None
+
+
+class _ValidationLoss:
+    """The mean loss over the next `batches` validation batches, weighted by batch size.
+
+    The loss is the model's own ``compute_loss`` (compiled loss plus regularization losses) in inference
+    mode, traced once, so it matches ``model.evaluate``. The batches are cycled and never run dry.
+    """
+
+    def __init__(self, model: keras.Model, data: Any, batches: int, batch_size: int) -> None:
+        self._batches = _cycled_batches(data, batch_size)
+        self._n = batches
+
+        @tf.function(reduce_retracing=True)
+        def loss(x: Any, y: Any, sample_weight: Any) -> Any:
+            y_pred = model(x, training=False)
+            return model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+
+        self._loss = loss
+
+    def __call__(self) -> float:
+        total = count = 0.0
+        for batch in itertools.islice(self._batches, self._n):
+            x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(tuple(batch))
+            n = _num_samples(x)
+            total += float(self._loss(x, y, sample_weight)) * n
+            count += n
+        return total / count
+
+
+# --------------------------------------------------------------------------- the callback
+
+
+class LRRangeTest(keras.callbacks.Callback):
+    """Run an LR range test inside ``model.fit``: each batch trains with the next LR of the sweep.
+
+    The LR grows from `start_lr` to `end_lr` over `num_iter` optimizer steps (``mode="exp"`` or
+    ``"linear"``); the loss of each step is recorded (the batch's own loss, or with `validation_data` the
+    mean loss on the next `batches_per_val` validation batches, cycled). Training stops when the sweep is
+    done or diverged (see :class:`~lrlib.range_test.RangeTest` for `smooth`, `diverge` and `rule`), then
+    every model variable and every optimizer variable is put back exactly as it was when training began
+    (kept in memory). An LR schedule on the optimizer is swapped out for the sweep and restored.
+    Read the outcome with :meth:`result`. With ``gradient_accumulation_steps=k`` on the optimizer, a step
+    is k batches and its loss their mean.
+
+    Run ``fit`` for at least :func:`epochs_for_sweep` epochs; :func:`lr_find` does all of this in one call.
+    The model must be compiled and built. If ``fit`` raises, call :meth:`restore` (``lr_find`` does).
+    """
+
+    def __init__(
+        self,
+        start_lr: float = 1e-7,
+        end_lr: float = 10.0,
+        num_iter: int = 100,
+        *,
+        mode: str = "exp",
+        smooth: float = 0.98,
+        diverge: float | None = 1.0,
+        rule: str = DEFAULT_RULE,
+        validation_data: Any = None,
+        batches_per_val: int = 5,
+        val_batch_size: int = 32,
+    ) -> None:
+        super().__init__()
+        self._sweep_args = dict(
+            start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule
+        )
+        self.sweep = RangeTest(**self._sweep_args)  # checks the arguments now, not at fit time
+        for name, value in (("batches_per_val", batches_per_val), ("val_batch_size", val_batch_size)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        self.validation_data = validation_data
+        self.batches_per_val = int(batches_per_val)
+        self.val_batch_size = int(val_batch_size)
+        self._exit: contextlib.ExitStack | None = None
+
+    @property
+    def num_iter(self) -> int:
+        return self.sweep.num_iter
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        _check_can_sweep(self.model)
+        self.restore()  # a callback reused without finishing its last run
+        self.sweep = RangeTest(**self._sweep_args)
+        self._exit = contextlib.ExitStack()
+        saved = _SavedState(self.model)  # before the LR swap, so the original LR variable is the one saved
+        self._exit.callback(saved.restore)
+        self._lr = self._exit.enter_context(_settable_lr(self.model))
+        self._batch_loss = _BatchLoss(self.model)
+        self._val_loss = (
+            None
+            if self.validation_data is None
+            else _ValidationLoss(self.model, self.validation_data, self.batches_per_val, self.val_batch_size)
+        )
+        self._pending: list[float] = []  # batch losses of the current (accumulated) step
+        self._updates = int(self.model.optimizer.iterations)
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batch_loss.reset()
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._lr.assign(self.sweep.lr_for(self.sweep.step))
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._pending.append(self._batch_loss(logs or {}))
+        updates = int(self.model.optimizer.iterations)  # advances once per k batches under accumulation
+        if updates == self._updates:
+            return
+        self._updates = updates
+        loss = float(np.mean(self._pending)) if self._val_loss is None else self._val_loss()
+        self._pending = []
+        try:
+            stop = self.sweep.record(loss)
+        except ValueError:  # a non-finite loss at the first step: the model or data are broken
+            self.restore()
+            raise
+        if stop:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.restore()
+        if self.sweep.step == 0:
+            raise ValueError("the range test ran no optimizer step: the training data gave no batches")
+        if not self.sweep.done:
+            warnings.warn(
+                f"the sweep stopped after {self.sweep.step} of {self.num_iter} steps: training ended first "
+                "(too few epochs or the data ran out); see lrlib.keras.epochs_for_sweep",
+                stacklevel=2,
+            )
+
+    def restore(self) -> None:
+        """Put back the model and optimizer state saved when training began, and the LR schedule if one
+        was swapped out. Does nothing when there is nothing to restore (it is idempotent)."""
+        if self._exit is not None:
+            exit_stack, self._exit = self._exit, None
+            exit_stack.close()
+
+    def result(self, rule: str | None = None) -> RangeTestResult:
+        """The measurements of the last run, suggesting with `rule` (default: the one given at construction)."""
+        return self.sweep.result(rule)
+
+
+# --------------------------------------------------------------------------- one-call helpers
+
+
+def _build_from_data(model: keras.Model, x: Any, batch_size: int) -> None:
+    """Build an unbuilt model by calling it on the first inputs of `x`, without consuming a generator."""
+    if model.built:
+        return
+    if isinstance(x, tf.data.Dataset):
+        sample = next(iter(x.take(1)))
+        inputs = keras.utils.unpack_x_y_sample_weight(tuple(sample))[0] if isinstance(sample, (tuple, list)) else sample
+    elif isinstance(x, keras.utils.PyDataset):
+        inputs = keras.utils.unpack_x_y_sample_weight(tuple(x[0]))[0]
+    elif _is_arrays(x):
+        inputs = keras.tree.map_structure(lambda a: a[:batch_size], x)
+    else:
+        return  # a generator: LRRangeTest explains that the model must be built
+    model(inputs, training=False)
+
+
+def lr_find(
+    model: keras.Model,
+    x: Any,
+    y: Any = None,
+    batch_size: int = 32,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    *,
+    validation_data: Any = None,
+    batches_per_val: int = 5,
+    steps_per_epoch: int | None = None,
+    mode: str = "exp",
+    smooth: float = 0.98,
+    diverge: float | None = 1.0,
+    rule: str = DEFAULT_RULE,
+    shuffle: bool = True,
+    verbose: int | str = 0,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> RangeTestResult:
+    """Run an LR range test on a compiled Keras model and return its :class:`~lrlib.range_test.RangeTestResult`.
+
+    `x`, `y`, `batch_size`, `steps_per_epoch`, `shuffle`, `verbose` and `callbacks` (extra ones, e.g. a
+    :class:`BatchLogger`) mean what they mean in ``model.fit`` (arrays,
+    a ``tf.data.Dataset``, a ``keras.utils.PyDataset`` or a Python generator). ``fit`` runs for
+    :func:`epochs_for_sweep` epochs with an :class:`LRRangeTest` callback (the other arguments are its
+    own); a generator without `steps_per_epoch` is read for one epoch of `num_iter` steps and must yield
+    that many batches. An unbuilt model is built from the first inputs of arrays or datasets. Afterwards
+    the model and optimizer are exactly as before, also when ``fit`` raises or is interrupted.
+    """
+    callback = LRRangeTest(
+        start_lr, end_lr, num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule,
+        validation_data=validation_data, batches_per_val=batches_per_val, val_batch_size=batch_size,
+    )  # fmt: skip
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("the model has no optimizer: compile it (model.compile(optimizer, loss)) before lr_find")
+    batches = num_iter * (model.optimizer.gradient_accumulation_steps or 1)
+    arrays = _is_arrays(x)
+    if steps_per_epoch is None and not (arrays or isinstance(x, (tf.data.Dataset, keras.utils.PyDataset))):
+        steps_per_epoch = batches  # a generator: one long epoch
+    epochs = epochs_for_sweep(batches, x, batch_size, steps_per_epoch)
+    _build_from_data(model, x, batch_size)
+    try:
+        model.fit(
+            x, y, batch_size=batch_size if arrays else None, epochs=epochs, steps_per_epoch=steps_per_epoch,
+            callbacks=[callback, *callbacks], shuffle=shuffle and arrays, verbose=verbose,
+        )  # fmt: skip
+    finally:
+        callback.restore()
+    return callback.result()
+
+
+# --------------------------------------------------------------------------- weight decay
+
+
+@contextlib.contextmanager
+def _weight_decay(model: keras.Model, weight_decay: float) -> Iterator[None]:
+    """Train `model` with the optimizer's ``weight_decay`` set to `weight_decay`, then put the original back.
+
+    ``weight_decay`` is a Python float read while the train step is traced, so the train function is
+    dropped on entry and on exit: the next ``fit`` traces it with the value in force.
+    """
+    optimizer = model.optimizer
+    original = optimizer.weight_decay
+    optimizer.weight_decay = float(weight_decay) if weight_decay else None
+    model.train_function = None
+    try:
+        yield
+    finally:
+        optimizer.weight_decay = original
+        model.train_function = None
+
+
+class WeightDecayGrid(dict):
+    """``{weight_decay: RangeTestResult}`` from :func:`weight_decay_grid`, with a joint :meth:`plot`."""
+
+    def plot(self, ax: Any = None, *, title: str | None = None) -> Any:
+        """Plot each weight decay's smoothed loss against LR on one log-x axes, suggestions marked."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        for k, (wd, result) in enumerate(self.items()):
+            color = f"C{k}"
+            ax.plot(result.lrs, result.smoothed, color=color, lw=2, label=f"weight_decay={wd:g}")
+            if result.suggestion is not None:
+                y = np.interp(np.log(result.suggestion), np.log(result.lrs), result.smoothed)
+                ax.plot([result.suggestion], [y], "o", color=color, label=f"{result.rule}: {result.suggestion:.2g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate (log scale)")
+        ax.set_ylabel("smoothed loss")
+        ax.set_title(title or "LR range test per weight decay")
+        ax.legend(loc="best")
+        return ax
+
+
+def weight_decay_grid(
+    model: keras.Model,
+    x: Any,
+    y: Any = None,
+    weight_decays: Sequence[float] = WEIGHT_DECAYS,
+    **lr_find_options: Any,
+) -> WeightDecayGrid:
+    """One LR range test per weight decay, each from the same starting state; ``{wd: result}``.
+
+    Each sweep trains with the optimizer's real decoupled ``weight_decay`` (``w -= lr * wd * w`` every
+    step, Keras 3's implementation for every optimizer; seed 004's grid set Keras 2's ``decay``, which is
+    LR decay). The optimizer's own ``weight_decay`` is put back afterwards. `lr_find_options` go to
+    :func:`lr_find` (e.g. ``validation_data`` and ``batches_per_val``: weight decay shows on held-out loss;
+    ``shuffle=False`` makes the sweeps see the same batches).
+    """
+    if getattr(model, "optimizer", None) is None:
+        raise ValueError("the model has no optimizer: compile it before weight_decay_grid")
+    weight_decays = list(weight_decays)
+    if not weight_decays:
+        raise ValueError("weight_decays must hold at least one value")
+    for wd in weight_decays:
+        if not (isinstance(wd, (int, float, np.floating, np.integer)) and math.isfinite(wd) and wd >= 0):
+            raise ValueError(f"every weight decay must be a finite number >= 0, got {wd!r}")
+    grid = WeightDecayGrid()
+    for wd in weight_decays:
+        with _weight_decay(model, wd):
+            grid[wd] = lr_find(model, x, y, **lr_find_options)
+    return grid
+
+
+# --------------------------------------------------------------------------- per-batch logging
+
+
+class BatchLogger(keras.callbacks.Callback):
+    """Record the LR, the batch's own loss and the momentum of every training batch into a
+    :class:`~lrlib.batch_log.BatchLog` (``self.log``), in any ``fit``; :meth:`save` writes CSV or JSON.
+
+    The loss is the batch's loss, not the running mean ``fit`` reports; the LR is the one the step used
+    (also under an LR schedule); the momentum is SGD's/RMSprop's ``momentum`` or Adam's ``beta_1``
+    (None for optimizers without one). Logging continues across ``fit`` calls; `step` counts all batches.
+    """
+
+    def __init__(self, log: BatchLog | None = None) -> None:
+        super().__init__()
+        self.log = BatchLog() if log is None else log
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._batch_loss = _BatchLoss(self.model)
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batch_loss.reset()
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        optimizer = self.model.optimizer
+        self.log.append(
+            step=len(self.log), epoch=self._epoch, lr=_last_step_lr(optimizer),
+            loss=self._batch_loss(logs or {}), momentum=_momentum(optimizer),
+        )  # fmt: skip
+
+    def save(self, path: Any) -> None:
+        """Write the log to `path` (``.csv`` or ``.json``); read it back with ``lrlib.batch_log.BatchLog.load``."""
+        self.log.save(path)

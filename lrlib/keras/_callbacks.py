@@ -1,0 +1,350 @@
+"""Keras callbacks that drive the optimizer from an lrlib schedule: `ScheduleCallback`, `CyclicLR`, `OneCycle`.
+
+Before every batch (or epoch) the callback evaluates the schedule and assigns the optimizer's learning-rate
+variable and, for schedules with momentum, the momentum (SGD) or ``beta_1`` (Adam) variable of an
+`lrlib.keras.SGD` / `lrlib.keras.Adam`. Both are variables read by the compiled train step, so every change is
+real; stock Keras optimizers bake momentum into the graph, and the callback refuses to "cycle" it there.
+
+Each callback keeps a per-batch record (`lrlib.batch_log.BatchLog`: step, epoch, lr, loss, momentum and the
+batch metrics) in ``callback.batch_log`` and adds ``learning_rate`` (and ``momentum``) to the epoch logs, so
+they appear in ``model.fit(...).history``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import keras
+import numpy as np
+
+from lrlib.batch_log import COLUMNS, BatchLog
+from lrlib.keras._optimizers import momentum_variable
+from lrlib.schedules import Schedule, cyclic, one_cycle
+from lrlib.schedules import _checks as check
+from lrlib.schedules._base import Formulas, MomentumSchedule
+
+_PER = ("batch", "epoch")
+
+
+class ScheduleCallback(keras.callbacks.Callback):
+    """Set the optimizer's learning rate (and momentum) from an lrlib schedule before each batch or epoch.
+
+    Args:
+        schedule: an lrlib schedule (``lrlib.cosine(...)``, ``lrlib.one_cycle(...)``, ...).
+        per: ``"batch"``: ``t`` is the global batch index, ``epoch * steps_per_epoch + batch``, so a fit with
+            ``initial_epoch`` resumes the schedule where it left off (when the steps per epoch are unknown, as
+            for a generator without ``steps_per_epoch``, batches are counted from 0 in each ``fit``).
+            ``"epoch"``: ``t`` is the epoch index, as for Keras's ``LearningRateScheduler``.
+        cycle_momentum: drive the momentum too (default: whenever the schedule has one). This needs an
+            `lrlib.keras.SGD` or `lrlib.keras.Adam` optimizer; a stock one raises `TypeError` at the start of
+            ``fit``. ``False`` leaves the optimizer's momentum alone.
+
+    The optimizer must have been compiled with a float learning rate (it is a variable the callback assigns).
+    With ``steps_per_execution=k`` Keras calls callbacks every ``k`` steps, so the values change every ``k``
+    steps. After ``fit`` the optimizer keeps the last values set.
+    """
+
+    total_steps: Optional[int] = None
+    _momentum_opt_out = "pass cycle_momentum=False"
+    """The default number of steps for `dry_run` and `plot` (None: they need ``steps``)."""
+
+    def __init__(self, schedule: Schedule, per: str = "batch", cycle_momentum: Optional[bool] = None) -> None:
+        super().__init__()
+        check.choice("per", per, _PER)
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"schedule must be an lrlib schedule (lrlib.cosine(...), ...), got {type(schedule).__name__}")
+        if cycle_momentum not in (None, False, True):
+            raise ValueError(f"cycle_momentum must be None, False or True, got {cycle_momentum!r}")
+        if cycle_momentum and not schedule.has_momentum:
+            raise ValueError(f"cycle_momentum is True but the schedule {schedule!r} defines no momentum")
+        self.schedule = schedule
+        self.per = per
+        self.cycle_momentum = cycle_momentum
+        self.batch_log = BatchLog()
+        self._active: Optional[Schedule] = None
+        self._momentum = None
+        self._lr: Optional[float] = None
+        self._momentum_value: Optional[float] = None
+        self._epoch = 0
+        self._epoch_start = 0
+        self._steps_done = 0
+
+    # ------------------------------------------------------------------ what to run
+
+    def schedule_for(self, total_steps: Optional[int] = None) -> Schedule:
+        """The schedule a fit (or a dry run) of ``total_steps`` steps follows; here always `schedule`."""
+        return self.schedule
+
+    def dry_run(self, steps: Optional[int] = None) -> dict[str, np.ndarray]:
+        """The learning rates (and momenta) the callback would set over ``steps`` steps, without training.
+
+        Returns ``{"step": ..., "lr": ..., "momentum": ...}`` arrays (momentum only when it is cycled); the steps
+        are batches for ``per="batch"`` and epochs for ``per="epoch"``. Seed 004's ``test_run``.
+        """
+        steps = self._dry_run_steps(steps)
+        schedule = self.schedule_for(steps)
+        t = np.arange(steps)
+        run = {"step": t, "lr": schedule(t)}
+        if self._cycles_momentum(schedule):
+            run["momentum"] = schedule.momentum(t)
+        return run
+
+    def plot(self, steps: Optional[int] = None, ax: Any = None) -> Any:
+        """Plot `dry_run` (LR, and momentum dashed on a right-hand axis); return the axes."""
+        from lrlib.plot import schedules
+
+        steps = self._dry_run_steps(steps)
+        schedule = self.schedule_for(steps)
+        name = type(self).__name__
+        xlabel = "step (batch)" if self.per == "batch" else "epoch"
+        return schedules({name: schedule}, steps, ax=ax, xlabel=xlabel, momentum=self._cycles_momentum(schedule))
+
+    def _dry_run_steps(self, steps: Optional[int]) -> int:
+        steps = self.total_steps if steps is None else steps
+        check.integer("steps", steps, 1)
+        return steps
+
+    def _cycles_momentum(self, schedule: Schedule) -> bool:
+        return schedule.has_momentum if self.cycle_momentum is None else self.cycle_momentum
+
+    # ------------------------------------------------------------------ Keras hooks
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None:
+            raise ValueError(f"{type(self).__name__} needs a compiled model (model.compile(optimizer=...))")
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        if not isinstance(inner._learning_rate, keras.Variable):
+            raise TypeError(
+                f"{type(self).__name__} sets the optimizer's learning rate, but this optimizer was created with "
+                f"learning_rate={inner._learning_rate!r}, which cannot be assigned. Compile with a float "
+                "learning_rate, or pass lrlib.keras.schedule(...) as the learning_rate instead of this callback."
+            )
+        self._active = self.schedule_for(self._fit_steps())
+        cycles = self._cycles_momentum(self._active)
+        self._momentum = momentum_variable(optimizer, self._momentum_opt_out) if cycles else None
+        self._steps_done = 0
+
+    def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        self._epoch = epoch
+        steps = self.params.get("steps") if self.params else None
+        self._epoch_start = epoch * steps if steps else self._steps_done
+        if self.per == "epoch":
+            self._apply(epoch)
+
+    def on_train_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        if self.per == "batch":
+            self._apply(self._epoch_start + batch)
+
+    def on_train_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        logs = logs or {}
+        step = self._epoch_start + batch
+        metrics = {name: value for name, value in logs.items() if name not in COLUMNS}
+        loss = logs.get("loss", float("nan"))
+        self.batch_log.append(
+            step=step, epoch=self._epoch, lr=self._lr, loss=loss, momentum=self._momentum_value, **metrics
+        )
+        self._steps_done = step + 1
+
+    def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
+        if logs is None:
+            return
+        logs["learning_rate"] = self._lr
+        if self._momentum is not None:
+            logs["momentum"] = self._momentum_value
+
+    # ------------------------------------------------------------------ helpers
+
+    def _fit_steps(self) -> Optional[int]:
+        """Total steps of this fit (epochs x steps per epoch), None when the steps per epoch are unknown."""
+        params = self.params or {}
+        steps, epochs = params.get("steps"), params.get("epochs")
+        if not steps or not epochs:
+            return None
+        return int(steps) * int(epochs) if self.per == "batch" else int(epochs)
+
+    def _apply(self, t: int) -> None:
+        """Assign the schedule's values at step ``t`` to the optimizer's variables."""
+        self._lr = self._active(int(t))
+        self.model.optimizer.learning_rate = self._lr
+        if self._momentum is not None:
+            self._momentum_value = self._active.momentum(int(t))
+            self._momentum.assign(self._momentum_value)
+
+
+class CyclicLR(ScheduleCallback):
+    """Cyclical learning rates (Smith 2015) as a callback: ``lrlib.cyclic`` plus two classic extensions.
+
+    The LR rises from ``base_lr`` to ``max_lr`` over ``step_size`` batches, falls back over ``step_size_down``
+    (default ``step_size``) and repeats. With ``h(t)`` the triangle height in [0, 1] and ``scale(t)`` the
+    amplitude factor: ``lr(t) = base_lr + (max_lr - base_lr) * h(t) * scale(t)``, where ``scale`` is
+
+    - ``mode``: 1 (``"triangular"``), ``0.5 ** (cycle - 1)`` (``"triangular2"``), ``gamma ** t`` (``"exp_range"``);
+    - ``scale_fn`` (seed 004's amplitude function; replaces ``mode``): ``scale_fn(cycle)`` with the 1-based cycle
+      number for ``scale_mode="cycle"``, or ``scale_fn(t)`` for ``"iterations"``, exactly as torch ``CyclicLR``;
+      it receives a float, or a numpy array of floats when the schedule is evaluated vectorized (`dry_run`);
+    - times, with ``decay_every`` (seed 000's decaying cyclical LR), the shrinking of the peak: after ``k =
+      (cycle - 1) // decay_every`` decays the peak is ``max(base_lr, max_lr * decay ** k)`` (``decay_type="exp"``)
+      or ``max(base_lr, max_lr * (1 - decay * k))`` (``"linear"``), never below ``base_lr``.
+
+    ``momentum=(high, low)`` cycles the momentum inversely, from ``high`` at ``base_lr`` to ``low`` at the peak,
+    with the same amplitude factor (torch's ``cycle_momentum``). Without ``scale_fn`` and ``decay_every`` this is
+    ``lrlib.cyclic`` and equals torch ``CyclicLR`` in all three modes; ``callback.schedule`` is the schedule.
+    """
+
+    def __init__(
+        self,
+        base_lr: float,
+        max_lr: float,
+        step_size: int,
+        step_size_down: Optional[int] = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Optional[Callable[[Any], Any]] = None,
+        scale_mode: str = "cycle",
+        decay_every: Optional[int] = None,
+        decay: float = 0.5,
+        decay_type: str = "exp",
+        momentum: Optional[tuple[float, float]] = None,
+    ) -> None:
+        high, low = _momentum_pair(momentum)
+        base = cyclic(base_lr, max_lr, step_size, step_size_down, mode, gamma, low, high)
+        if scale_fn is not None and mode != "triangular":
+            raise ValueError(f"mode must be 'triangular' when scale_fn is given (scale_fn replaces it), got {mode!r}")
+        if scale_fn is not None and not callable(scale_fn):
+            raise ValueError(f"scale_fn must be a function of the cycle number or step, got {scale_fn!r}")
+        check.choice("scale_mode", scale_mode, ("cycle", "iterations"))
+        if decay_every is not None:
+            check.integer("decay_every", decay_every, 1)
+            check.number("decay", decay, 0.0, 1.0, low_open=True, high_open=True)
+            check.choice("decay_type", decay_type, ("exp", "linear"))
+        if scale_fn is None and decay_every is None:
+            schedule = base
+        else:
+            cycle_size = step_size + (step_size if step_size_down is None else step_size_down)
+            peak = None if decay_every is None else _decayed_peak(base_lr, max_lr, decay_every, decay, decay_type)
+            factor = _amplitude(cycle_size, scale_fn, scale_mode, peak)
+            scaling = dict(scale_fn=scale_fn, scale_mode=scale_mode, decay_every=decay_every, decay=decay,
+                           decay_type=decay_type)
+            schedule = _amplitude_scaled(base, scaling, factor)
+        super().__init__(schedule, per="batch")
+
+    _momentum_opt_out = "pass momentum=None"
+
+
+class OneCycle(ScheduleCallback):
+    """The 1cycle policy (Smith 2018) as a callback: ``lrlib.one_cycle`` with the cycle spanning the whole fit.
+
+    The LR warms up from ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the cycle and
+    anneals to ``max_lr / div_factor / final_div_factor``; ``momentum=(high, low)`` moves the momentum (SGD) or
+    ``beta_1`` (Adam) the opposite way, from ``high`` down to ``low`` at the peak and back (``None``: leave it).
+    Equals torch ``OneCycleLR`` with ``max_momentum=high, base_momentum=low``.
+
+    ``total_steps`` (batches) defaults to the fit's ``epochs * steps_per_epoch``, read when training starts (seed
+    004: "epochs is the cycle length"); fitting the same callback again starts a new cycle. When the steps per
+    epoch are unknown (a generator, or a dataset of unknown length, without ``steps_per_epoch``), ``fit`` raises
+    `ValueError`. ``dry_run(n)`` / ``plot(n)`` show the cycle over ``n`` steps before training.
+    """
+
+    def __init__(
+        self,
+        max_lr: float,
+        total_steps: Optional[int] = None,
+        pct_start: float = 0.3,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        anneal: str = "cos",
+        three_phase: bool = False,
+        momentum: Optional[tuple[float, float]] = (0.95, 0.85),
+    ) -> None:
+        high, low = _momentum_pair(momentum)
+        self._arguments = dict(
+            max_lr=max_lr, pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,
+            anneal=anneal, three_phase=three_phase, base_momentum=low, max_momentum=high,
+        )
+        if total_steps is not None:
+            check.integer("total_steps", total_steps, 2)
+        # Validate every argument now, with a provisional cycle length until fit supplies the real one.
+        super().__init__(one_cycle(total_steps=total_steps or 1000, **self._arguments), per="batch")
+        self.total_steps = total_steps
+        if total_steps is None:
+            self.schedule = None  # known once fit starts
+
+    _momentum_opt_out = "pass momentum=None"
+
+    def schedule_for(self, total_steps: Optional[int] = None) -> Schedule:
+        """``lrlib.one_cycle`` over ``self.total_steps`` if given, else over ``total_steps`` (the fit's)."""
+        steps = self.total_steps or total_steps
+        if steps is None:
+            raise ValueError(
+                "OneCycle needs the cycle length: fit did not know its steps per epoch (a generator or dataset "
+                "of unknown length), so pass steps_per_epoch to fit, or total_steps to OneCycle"
+            )
+        return one_cycle(total_steps=steps, **self._arguments)
+
+    def on_train_begin(self, logs: Optional[dict] = None) -> None:
+        super().on_train_begin(logs)
+        self.schedule = self._active
+
+
+def _momentum_pair(momentum: Optional[tuple[float, float]]) -> tuple[Optional[float], Optional[float]]:
+    """``(high, low)`` from a ``momentum=(high, low)`` argument; ``(None, None)`` for None."""
+    if momentum is None:
+        return None, None
+    if isinstance(momentum, (str, bytes)) or not hasattr(momentum, "__len__") or len(momentum) != 2:
+        raise ValueError(f"momentum must be None or a pair (high, low) with 0 <= low <= high < 1, got {momentum!r}")
+    high, low = momentum
+    check.number("momentum[0]", high, 0.0, 1.0, high_open=True)
+    check.number("momentum[1]", low, 0.0, high)
+    return float(high), float(low)
+
+
+def _decayed_peak(base_lr: float, max_lr: float, every: int, decay: float, kind: str) -> Callable[[Any, Any], Any]:
+    """``peak(cycle, xp)``: seed 000's max LR after ``(cycle - 1) // every`` decays, as a fraction of the range."""
+
+    def fraction(cycle: Any, xp: Any) -> Any:
+        k = xp.floor((cycle - 1.0) / every)
+        peak = max_lr * xp.power(decay, k) if kind == "exp" else max_lr * (1.0 - decay * k)
+        return (xp.maximum(peak, base_lr) - base_lr) / (max_lr - base_lr)
+
+    return fraction
+
+
+def _amplitude(
+    cycle_size: int, scale_fn: Optional[Callable[[Any], Any]], scale_mode: str, peak: Optional[Callable[[Any, Any], Any]]
+) -> Callable[[Any, Any], Any]:
+    """``factor(t, xp)``: the product of ``scale_fn`` and the decayed-peak fraction at step ``t``."""
+
+    def factor(t: Any, xp: Any) -> Any:
+        cycle = xp.floor(1.0 + t / cycle_size)  # 1-based, as torch's CyclicLR passes it to scale_fn
+        value = 1.0
+        if scale_fn is not None:
+            value = value * scale_fn(cycle if scale_mode == "cycle" else t)
+        if peak is not None:
+            value = value * peak(cycle, xp)
+        return value
+
+    return factor
+
+
+def _amplitude_scaled(base: Schedule, scaling: dict[str, Any], factor: Callable[[Any, Any], Any]) -> Schedule:
+    """``base`` (an ``lrlib.cyclic``) with its swing above ``base_lr`` (and below ``max_momentum``) scaled by
+    ``factor(t, xp)``; ``scaling`` holds the arguments behind ``factor`` (for repr and equality).
+
+    A candidate for ``lrlib.cyclic(scale_fn=..., decay_every=...)``; kept here until lrlib.schedules has it. Its
+    config holds ``scale_fn`` itself, so unlike lrlib's constructors it is not JSON-able.
+    """
+    config = base.get_config()
+    base_lr, high_momentum = config["base_lr"], config["max_momentum"]
+    params = {"cyclic": base, **scaling}
+
+    def lr(t: Any, xp: Any) -> Any:
+        return base_lr + (base._lr(t, xp) - base_lr) * factor(t, xp)
+
+    if not base.has_momentum:
+        return Schedule("cyclic_scaled", params, Formulas(lr))
+
+    def momentum(t: Any, xp: Any) -> Any:
+        return high_momentum - (high_momentum - base._momentum(t, xp)) * factor(t, xp)
+
+    return MomentumSchedule("cyclic_scaled", params, Formulas(lr, momentum))

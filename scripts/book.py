@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -224,18 +225,18 @@ def render_config(book: Book) -> str:
 
 
 def render_toc(book: Book) -> str:
-    """``_toc.yml``: the landing page, then the numbered chapters with their solutions nested (collapsed)."""
+    """``_toc.yml``: the landing page, then the chapters with their solutions nested (folded in the navigation).
+
+    The navigation shows book.toml's titles, numbered by their place in the book. Sphinx's own numbering stays
+    off: the notebooks number their headings themselves ("02 · ..."), since they are read in JupyterLab too.
+    """
     chapters = []
-    for chapter in book.chapters:
-        entry: dict = {"file": chapter.docname}
+    for number, chapter in enumerate(book.chapters, start=1):
+        entry: dict = {"file": chapter.docname, "title": f"{number}. {chapter.title}"}
         if chapter.solutions:
             entry["sections"] = [{"file": docname(chapter.solutions), "title": "Exercise solutions"}]
         chapters.append(entry)
-    return _yaml({
-        "format": "jb-book",
-        "root": "index",
-        "parts": [{"caption": "Chapters", "numbered": True, "chapters": chapters}],
-    })
+    return _yaml({"format": "jb-book", "root": "index", "parts": [{"caption": "Chapters", "chapters": chapters}]})
 
 
 def _table_cell(text: str) -> str:
@@ -439,7 +440,8 @@ def build(root: Path = ROOT, sphinx_args: list[str] | None = None) -> int:
         return 1
     command = [_jupyter_book(), "build", str(root), *(sphinx_args or [])]
     print("book:", " ".join(command), flush=True)
-    status = subprocess.call(command, cwd=root)
+    # A page cannot run widgets: lrlib shows its static figures instead (see lrlib/_display.py).
+    status = subprocess.call(command, cwd=root, env={**os.environ, "LRLIB_INTERACTIVE": "0"})
     if status == 0:
         print(f"book: site in {root / '_build' / 'html'}")
     else:

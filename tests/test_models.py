@@ -45,3 +45,16 @@ def test_keras_lenet_matches_the_torch_architecture_and_seeds():
     same = models.lenet_keras(0).get_weights()
     assert all(np.array_equal(u, v) for u, v in zip(net.get_weights(), same))
     assert not np.array_equal(net.get_weights()[0], models.lenet_keras(1).get_weights()[0])
+
+
+def test_keras_lenet_trains_on_the_numpy_data():
+    keras = pytest.importorskip("keras")
+    from lrlib import data
+
+    (x_train, y_train), _ = data.load("digits", framework="numpy")
+    net = models.lenet_keras(0)
+    net.compile(optimizer=keras.optimizers.SGD(0.1),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    before = net.evaluate(x_train[:256], y_train[:256], verbose=0)[0]
+    net.fit(x_train[:256], y_train[:256], batch_size=32, epochs=3, verbose=0, shuffle=False)
+    assert net.evaluate(x_train[:256], y_train[:256], verbose=0)[0] < before

@@ -91,6 +91,22 @@ def test_training_is_deterministic():
     assert same_weights(net_a, net_b)
 
 
+def test_seed_replays_the_same_batches_on_reused_loaders():
+    """Notebooks train several models on one pair of loaders; with a seed each run sees the same batches."""
+    train_iter, test_iter = tiny_data()
+    runs = []
+    for _ in range(2):
+        net = models.lenet_torch(0)
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        runs.append(train(net, train_iter, test_iter, EPOCHS, nn.CrossEntropyLoss(), optimizer, progress=False,
+                          seed=3, log_batches=True))
+    assert runs[0].batch_loss == runs[1].batch_loss
+    net = models.lenet_torch(0)
+    unseeded = train(net, train_iter, test_iter, EPOCHS, nn.CrossEntropyLoss(),
+                     torch.optim.SGD(net.parameters(), lr=0.1), progress=False, log_batches=True)
+    assert unseeded.batch_loss != runs[0].batch_loss  # the generator moved on: different batches
+
+
 @pytest.mark.parametrize("per", ["epoch", "batch"])
 def test_builtin_scheduler_callable_and_lrlib_schedule_train_identically(per):
     """StepLR(1, 0.5), the function t -> 0.1 * 0.5**t and lrlib.step(0.1, 1, 0.5) are the same schedule."""

@@ -123,11 +123,13 @@ def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable, num_epochs:
         log_batches: also record the loss, accuracy and LR of every batch.
         monitor: the metric ReduceLROnPlateau watches: train_loss, train_acc, test_loss or test_acc; default
             test_loss for ``mode="min"`` and test_acc for ``mode="max"``.
-        seed: if given, ``torch.manual_seed(seed)`` first, for nets or loaders that draw from the global RNG.
+        seed: if given, seed PyTorch's global RNG and `train_iter`'s shuffling generator (when it has one) with
+            it first, so that runs compared side by side see the same batches in the same order, whatever ran
+            before them on the same loaders.
     """
     _check_args(num_epochs, per, monitor)
     if seed is not None:
-        torch.manual_seed(seed)
+        _seed(train_iter, seed)
     where = torch.device(device) if device is not None else _auto_device()
     net.to(where)
     control = _LRControl(optimizer, scheduler, per, monitor)
@@ -255,6 +257,13 @@ def _wrap_lrlib_schedule(optimizer, scheduler):
     except (ImportError, AttributeError):
         return scheduler  # used as a plain callable t -> lr
     return adapter(optimizer, scheduler)
+
+
+def _seed(train_iter: Iterable, seed: int) -> None:
+    torch.manual_seed(seed)
+    generator = getattr(train_iter, "generator", None)
+    if isinstance(generator, torch.Generator):
+        generator.manual_seed(seed)
 
 
 def _check_args(num_epochs: int, per: str, monitor: str | None) -> None:

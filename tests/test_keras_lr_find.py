@@ -129,6 +129,17 @@ def test_batch_logger_momentum_is_adams_beta_1_and_absent_without_one(optimizer,
         assert BatchLog.load(tmp_path / name) == logger.log
 
 
+def test_batch_logger_follows_a_one_cycle_of_lr_and_momentum():
+    """Reference: the lrlib schedule that lrlib.keras.OneCycle drives (momentum held in an lrlib.keras.SGD variable)."""
+    from lrlib.keras import SGD, OneCycle
+
+    model, cycle, logger = make_model(SGD(0.01, momentum=0.9)), OneCycle(0.5, momentum=(0.95, 0.85)), BatchLogger()
+    model.fit(X, Y, batch_size=BATCH, epochs=4, verbose=0, callbacks=[cycle, logger])
+    steps = np.arange(12)
+    np.testing.assert_allclose(logger.log.lrs, cycle.schedule(steps), rtol=1e-6)
+    np.testing.assert_allclose(logger.log.momenta, cycle.schedule.momentum(steps), rtol=1e-6)
+
+
 def test_range_test_trains_each_batch_at_the_sweeps_lr_and_stops_after_num_iter():
     model = make_model()
     sweep = LRRangeTest(1e-4, 1e-1, 12, diverge=None)
@@ -169,6 +180,28 @@ def test_lr_find_restores_every_variable_bit_for_bit(kind):
     x = {"arrays": X, "tf.data": dataset(), "pydataset": Batches(), "generator": batches_forever()}[kind]
     result = lr_find(model, x, Y if kind == "arrays" else None, batch_size=BATCH, start_lr=1e-5, end_lr=1.0, num_iter=10)
     assert 1 <= len(result.lrs) <= 10 and np.isfinite(result.losses[0])
+    assert_same_state(before, model)
+
+
+def mixed_precision_model():
+    keras.utils.set_random_seed(0)
+    layers = [keras.Input((4,)), keras.layers.Dense(8, activation="relu", dtype="mixed_float16"), keras.layers.Dense(1)]
+    model = keras.Sequential(layers)
+    model.compile(keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.01, momentum=0.9)), "mse")
+    return model
+
+
+@pytest.mark.parametrize("variant", ["mixed precision", "lrlib.keras.SGD"])
+def test_restores_loss_scaling_and_variable_momentum_optimizers(variant):
+    from lrlib.keras import SGD
+
+    model = mixed_precision_model() if variant == "mixed precision" else make_model(SGD(0.01, momentum=0.9))
+    model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0)
+    before = state(model)
+    callback, logger = LRRangeTest(1e-4, 1e-1, 10, diverge=None), BatchLogger()
+    model.fit(X, Y, batch_size=BATCH, epochs=4, verbose=0, callbacks=[callback, logger])
+    np.testing.assert_allclose(logger.log.lrs, callback.result().lrs, rtol=1e-6)
+    assert len(callback.result().lrs) == 10
     assert_same_state(before, model)
 
 

@@ -70,9 +70,14 @@ def _check_can_sweep(model: keras.Model) -> None:
         )
 
 
+def _inner(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
+    """The optimizer doing the updates: a ``LossScaleOptimizer`` (mixed precision) wraps it."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
+
+
 def _lr_schedule(optimizer: keras.optimizers.Optimizer) -> Any:
     """The optimizer's LR schedule or callable, or None when its LR is a plain variable."""
-    return None if isinstance(optimizer.learning_rate, keras.Variable) else optimizer._learning_rate
+    return None if isinstance(optimizer.learning_rate, keras.Variable) else _inner(optimizer)._learning_rate
 
 
 @contextlib.contextmanager
@@ -108,7 +113,7 @@ def _last_step_lr(optimizer: keras.optimizers.Optimizer) -> float:
 def _momentum(optimizer: keras.optimizers.Optimizer) -> float | None:
     """SGD's and RMSprop's ``momentum``, Adam's ``beta_1`` (its momentum, as fastai treats it), else None."""
     for name in ("momentum", "beta_1"):
-        value = getattr(optimizer, name, None)
+        value = getattr(_inner(optimizer), name, None)
         if value is not None and not callable(value):
             return float(keras.ops.convert_to_numpy(value))
     return None

@@ -153,11 +153,15 @@ def one_cycle(
     check.positive("final_div_factor", final_div_factor)
     check.choice("anneal", anneal, tuple(_ANNEALS))
     check.choice("three_phase", three_phase, (False, True))
-    # Every phase must span more than one step: torch divides by its length.
-    high = (total_steps + 1) / (2 * total_steps) if three_phase else 1.0
-    check.number("pct_start", pct_start, 1.0 / total_steps, high, low_open=True, high_open=True)
+    check.number("pct_start", pct_start, 0.0, 1.0, low_open=True, high_open=True)
     warm_end = pct_start * total_steps - 1.0
     ends = [warm_end, 2.0 * warm_end, total_steps - 1.0] if three_phase else [warm_end, total_steps - 1.0]
+    if min(later - earlier for earlier, later in zip([0.0, *ends], ends)) <= 0.0:  # torch divides by zero
+        high = (total_steps + 1) / (2 * total_steps) if three_phase else 1.0
+        raise ValueError(
+            f"pct_start must leave every phase more than one step, i.e. lie in ({1 / total_steps:g}, {high:g}) "
+            f"for total_steps={total_steps} and three_phase={three_phase}, got {pct_start!r}"
+        )
     start_lr = max_lr / div_factor
     lr_path = [start_lr, max_lr, start_lr] if three_phase else [start_lr, max_lr]
     lr_formula = _phases(anneal, ends, [*lr_path, start_lr / final_div_factor])

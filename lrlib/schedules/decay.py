@@ -10,13 +10,14 @@ from lrlib.schedules._base import Formulas, constructor
 
 
 def cosine_curve(xp: Any, start: float, end: float, fraction: Any) -> Any:
-    """Half a cosine from ``start`` (fraction 0) to ``end`` (fraction 1)."""
-    return end + (start - end) * (1.0 + xp.cos(math.pi * fraction)) / 2.0
+    """Half a cosine from ``start`` (fraction 0) to ``end`` (fraction 1), exactly equal to both ends there."""
+    weight = (1.0 + xp.cos(math.pi * fraction)) / 2.0
+    return start * weight + end * (1.0 - weight)
 
 
 def linear_curve(xp: Any, start: float, end: float, fraction: Any) -> Any:
-    """A straight line from ``start`` (fraction 0) to ``end`` (fraction 1)."""
-    return start + (end - start) * fraction
+    """A straight line from ``start`` (fraction 0) to ``end`` (fraction 1), exactly equal to both ends there."""
+    return start * (1.0 - fraction) + end * fraction
 
 
 @constructor

@@ -104,6 +104,7 @@ class Book:
 
 
 def docname(path: str) -> str:
+    """The Sphinx document name of a notebook: its path without the suffix ("notebooks/01_why_decay")."""
     return path.removesuffix(".ipynb")
 
 
@@ -156,7 +157,7 @@ def load_book(root: Path = ROOT) -> Book:
         authors=_strings(course, "authors", "course"),
         description=" ".join(_get(course, "description", str, "course").split()),
         license=_get(course, "license", str, "course"),
-        copyright=str(_get(course, "copyright", str, "course")),
+        copyright=_get(course, "copyright", str, "course"),
         repository_url=_get(repository, "url", str, "repository").rstrip("/"),
         branch=_get(repository, "branch", str, "repository"),
         binderhub_url=_get(launch, "binderhub_url", str, "launch"),

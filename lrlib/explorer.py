@@ -77,7 +77,7 @@ def widget(kind: str | Callable, steps: int = DEFAULT_STEPS, **ranges: Any):
     initial = {**fixed, **{name: _initial(spec) for name, spec in sliders.items()}}
 
     def draw(**values: Any) -> None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
         _draw_one(ax, build, initial, {**fixed, **values}, steps)
         plt.show()
 
@@ -95,7 +95,7 @@ def static_figure(kind: str | Callable, steps: int = DEFAULT_STEPS, **ranges: An
     initial = {**fixed, **{name: _initial(spec) for name, spec in sliders.items()}}
     columns = min(3, max(1, len(sliders)))
     rows = -(-max(1, len(sliders)) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False, layout="constrained")
     for ax, (name, spec) in zip(axes.flat, sliders.items()):
         curves = {f"{name}={v:g}" if not isinstance(v, str) else f"{name}={v}": _safe_build(build, {**initial, name: v})
                   for v in _static_values(spec)}
@@ -105,7 +105,6 @@ def static_figure(kind: str | Callable, steps: int = DEFAULT_STEPS, **ranges: An
     if not sliders:
         _draw_one(axes.flat[0], build, initial, initial, steps)
     fig.suptitle(f"{_name(kind)}: each panel varies one parameter (static view of the slider explorer)")
-    fig.tight_layout()
     return fig
 
 

@@ -28,7 +28,7 @@ def lr_values(schedule: Any, steps: int | Sequence[int] | np.ndarray) -> tuple[n
     if not callable(schedule):
         values = np.asarray(schedule, dtype=float)
         if values.ndim != 1:
-            raise TypeError(f"a schedule must be callable or a 1-D sequence of learning rates, got shape {values.shape}")
+            raise TypeError(f"a schedule must be callable or a 1-D sequence of LRs, got shape {values.shape}")
         return np.arange(len(values)), values
     t = _steps(steps)
     if _is_lrlib_schedule(schedule):
@@ -53,7 +53,7 @@ def schedules(schedules: Mapping[str, Any] | Sequence[Any], steps: int | Sequenc
 
     named = _named(schedules)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
     twin = ax.twinx() if momentum and any(getattr(s, "has_momentum", False) for s in named.values()) else None
     for name, schedule in named.items():
         t, lr = lr_values(schedule, steps)
@@ -77,7 +77,7 @@ def history(record: Any, axes=None, *, title: str | None = None):
     import matplotlib.pyplot as plt
 
     if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [2, 1]})
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [2, 1]}, layout="constrained")
     left, right = axes
     for metric in ("train_loss", "train_acc", "test_acc", "loss", "accuracy", "val_accuracy"):
         values = _series(record, metric)
@@ -108,7 +108,8 @@ def histories(records: Mapping[str, Any], metrics: Sequence[str] = ("train_loss"
     if not metrics:
         raise ValueError("metrics must name at least one metric")
     if axes is None:
-        _, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False)
+        _, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.2), squeeze=False,
+                               layout="constrained")
         axes = axes[0]
     if len(axes) != len(metrics):
         raise ValueError(f"axes must hold one axes per metric ({len(metrics)}), got {len(axes)}")

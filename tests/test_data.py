@@ -211,7 +211,8 @@ def test_cache_directory_defaults(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("kwargs, match", [
     (dict(name="mnist"), "dataset name"), (dict(framework="jax"), "framework"), (dict(layout="HWC"), "layout"),
-    (dict(batch_size=0), "batch_size"), (dict(batch_size=2.5), "batch_size"), (dict(test_fraction=1.0), "test_fraction"),
+    (dict(batch_size=0), "batch_size"), (dict(batch_size=2.5), "batch_size"),
+    (dict(test_fraction=1.0), "test_fraction"),
 ])
 def test_bad_arguments_name_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):

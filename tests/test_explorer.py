@@ -122,3 +122,23 @@ def test_any_constructor_can_be_explored():
 def test_bad_arguments(kind, ranges, error, match):
     with pytest.raises(error, match=match):
         explorer.static_figure(kind, **ranges)
+
+
+def test_moving_a_slider_redraws_the_schedule():
+    box = explorer.widget("square_root", 20)
+    (slider,) = box.children[0].children
+    before = set(plt.get_fignums())
+    slider.value = 0.5
+    (new,) = set(plt.get_fignums()) - before
+    ax = plt.figure(new).axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), lrlib.square_root(0.5)(np.arange(20)))
+    assert ax.lines[1].get_label() == "initial"  # the starting curve stays visible, faint, for comparison
+
+
+def test_an_invalid_slider_combination_shows_the_error_instead_of_failing():
+    box = explorer.widget("cosine", 30)
+    controls = {c.description: c for c in box.children[0].children}
+    before = set(plt.get_fignums())
+    controls["total_steps"].value = 5  # warmup_steps is 5: invalid
+    (new,) = set(plt.get_fignums()) - before
+    assert "warmup_steps" in plt.figure(new).axes[0].texts[0].get_text()

@@ -22,8 +22,8 @@ def close_figures():
 
 def fake_history(scale: float, epochs: int = 4) -> dict[str, list[float]]:
     e = np.arange(1, epochs + 1)
-    return {"train_loss": list(scale / e), "train_acc": list(1 - scale / (e + 1)), "test_acc": list(0.9 - scale / (e + 2)),
-            "lr": list(0.1 * 0.5 ** (e - 1))}
+    return {"train_loss": list(scale / e), "train_acc": list(1 - scale / (e + 1)),
+            "test_acc": list(0.9 - scale / (e + 2)), "lr": list(0.1 * 0.5 ** (e - 1))}
 
 
 def test_schedules_share_one_axes_with_a_line_each_equal_to_the_schedule():

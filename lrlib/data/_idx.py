@@ -56,6 +56,7 @@ def encode_idx(array: np.ndarray) -> bytes:
     codes = {(dtype.kind, dtype.itemsize): code for code, dtype in _TYPES.items()}
     code = codes.get((array.dtype.kind, array.dtype.itemsize))
     if code is None:
-        raise TypeError(f"array dtype {array.dtype} has no IDX type code; use uint8, int8, int16, int32, float32 or float64")
+        raise TypeError(f"array dtype {array.dtype} has no IDX type code; "
+                        "use uint8, int8, int16, int32, float32 or float64")
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     return header + np.ascontiguousarray(array, dtype=_TYPES[code]).tobytes()

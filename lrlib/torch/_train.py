@@ -146,7 +146,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable, num_epochs:
             record.test_acc.append(test_acc)
             control.after_epoch(record)
             if bar is not None:
-                bar.set_postfix(loss=f"{record.train_loss[-1]:.3f}", test_acc=f"{test_acc:.3f}", lr=f"{record.lr[-1]:.3g}")
+                bar.set_postfix(loss=f"{record.train_loss[-1]:.3f}", test_acc=f"{test_acc:.3f}",
+                                lr=f"{record.lr[-1]:.3g}")
             if plot is not None:
                 plot.update(record)
     finally:
@@ -158,7 +159,8 @@ def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable, num_epochs:
     return record
 
 
-def evaluate(net: nn.Module, data_iter: Iterable, loss: Callable, where: torch.device | str = "cpu") -> tuple[float, float]:
+def evaluate(net: nn.Module, data_iter: Iterable, loss: Callable,
+             where: torch.device | str = "cpu") -> tuple[float, float]:
     """Mean loss and accuracy of `net` over `data_iter`, in eval mode without gradients."""
     net.eval()
     total_loss = correct = count = 0.0

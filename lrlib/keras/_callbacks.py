@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from lrlib.batch_log import COLUMNS, BatchLog
-from lrlib.keras._optimizers import momentum_variable
+from lrlib.keras._optimizers import momentum_variable, scalar_setter
 from lrlib.schedules import Schedule, cyclic, one_cycle
 from lrlib.schedules import _checks as check
 from lrlib.schedules._base import Formulas, MomentumSchedule
@@ -62,7 +62,8 @@ class ScheduleCallback(keras.callbacks.Callback):
         self.cycle_momentum = cycle_momentum
         self.batch_log = BatchLog()
         self._active: Optional[Schedule] = None
-        self._momentum = None
+        self._set_lr: Optional[Callable[[float], None]] = None
+        self._set_momentum: Optional[Callable[[float], None]] = None
         self._lr: Optional[float] = None
         self._momentum_value: Optional[float] = None
         self._epoch = 0
@@ -121,8 +122,10 @@ class ScheduleCallback(keras.callbacks.Callback):
                 "learning_rate, or pass lrlib.keras.schedule(...) as the learning_rate instead of this callback."
             )
         self._active = self.schedule_for(self._fit_steps())
-        cycles = self._cycles_momentum(self._active)
-        self._momentum = momentum_variable(optimizer, self._momentum_opt_out) if cycles else None
+        self._set_lr = scalar_setter(inner._learning_rate)
+        self._set_momentum = None
+        if self._cycles_momentum(self._active):
+            self._set_momentum = scalar_setter(momentum_variable(optimizer, self._momentum_opt_out))
         self._steps_done = 0
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
@@ -150,7 +153,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         if logs is None:
             return
         logs["learning_rate"] = self._lr
-        if self._momentum is not None:
+        if self._set_momentum is not None:
             logs["momentum"] = self._momentum_value
 
     # ------------------------------------------------------------------ helpers
@@ -166,10 +169,10 @@ class ScheduleCallback(keras.callbacks.Callback):
     def _apply(self, t: int) -> None:
         """Assign the schedule's values at step ``t`` to the optimizer's variables."""
         self._lr = self._active(int(t))
-        self.model.optimizer.learning_rate = self._lr
-        if self._momentum is not None:
+        self._set_lr(self._lr)
+        if self._set_momentum is not None:
             self._momentum_value = self._active.momentum(int(t))
-            self._momentum.assign(self._momentum_value)
+            self._set_momentum(self._momentum_value)
 
 
 class CyclicLR(ScheduleCallback):

@@ -42,11 +42,15 @@ class ScheduleCallback(keras.callbacks.Callback):
     The optimizer must have been compiled with a float learning rate (it is a variable the callback assigns).
     With ``steps_per_execution=k`` Keras calls callbacks every ``k`` steps, so the values change every ``k``
     steps. After ``fit`` the optimizer keeps the last values set.
+
+    ``batch_log`` gains one row per training batch, across all fits: the step ``t``, the epoch, the LR and
+    momentum the batch was trained with, and the loss and metrics as Keras reports them after the batch (Keras 3
+    reports the running mean over the epoch so far, not the batch's own loss).
     """
 
     total_steps: Optional[int] = None
-    _momentum_opt_out = "pass cycle_momentum=False"
     """The default number of steps for `dry_run` and `plot` (None: they need ``steps``)."""
+    _momentum_opt_out = "pass cycle_momentum=False"
 
     def __init__(self, schedule: Schedule, per: str = "batch", cycle_momentum: Optional[bool] = None) -> None:
         super().__init__()

@@ -77,6 +77,7 @@ def test_history_contents_without_a_scheduler(capsys):
 def test_evaluation_matches_a_manual_pass():
     history, net, _ = run()
     _, test_iter = tiny_data()
+    assert lrlib.torch.evaluate(net, test_iter, nn.CrossEntropyLoss()) == (history.test_loss[-1], history.test_acc[-1])
     with torch.no_grad():
         logits = torch.cat([net(x) for x, _ in test_iter])
         labels = torch.cat([y for _, y in test_iter])

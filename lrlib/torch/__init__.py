@@ -11,6 +11,7 @@ _EXPORTS = {
     "train": "_train",
     "History": "_train",
     "device": "_train",
+    "evaluate": "_train",
     "lr_find": "_lr_find",
     "BatchLogger": "_batch_logger",
     "lr_trace": "_trace",

@@ -132,27 +132,20 @@ def train(net: nn.Module, train_iter: Iterable, test_iter: Iterable, num_epochs:
         _seed(train_iter, seed)
     where = torch.device(device) if device is not None else _auto_device()
     net.to(where)
-    control = _LRControl(optimizer, scheduler, per, monitor)
     record = History(per=per, device=str(where))
-    n_batches = len(train_iter)  # type: ignore[arg-type]
     live = _display.live_frontend()
-    bar = _progress_bar(num_epochs * n_batches, progress, live)
+    n_batches = len(train_iter)  # type: ignore[arg-type]
+    loop = _Loop(net, loss, optimizer, _LRControl(optimizer, scheduler, per, monitor), record, where, log_batches,
+                 _progress_bar(num_epochs * n_batches, progress, live))
     plot = _LivePlot(live) if (live_plot if live_plot is not None else _display.in_kernel()) else None
     try:
         for epoch in range(num_epochs):
-            _train_epoch(net, train_iter, loss, optimizer, control, record, epoch, n_batches, log_batches, bar, where)
-            test_loss, test_acc = evaluate(net, test_iter, loss, where)
-            record.test_loss.append(test_loss)
-            record.test_acc.append(test_acc)
-            control.after_epoch(record)
-            if bar is not None:
-                bar.set_postfix(loss=f"{record.train_loss[-1]:.3f}", test_acc=f"{test_acc:.3f}",
-                                lr=f"{record.lr[-1]:.3g}")
+            loop.train_epoch(train_iter, epoch, n_batches)
+            loop.test_epoch(test_iter)
             if plot is not None:
                 plot.update(record)
     finally:
-        if bar is not None:
-            bar.close()
+        loop.close()
         if plot is not None:
             plot.finish(record)
     print(f"{record.summary()}, {_examples_per_second(train_iter, record)} on {where}")
@@ -174,34 +167,63 @@ def evaluate(net: nn.Module, data_iter: Iterable, loss: Callable,
     return total_loss / count, correct / count
 
 
-def _train_epoch(net, train_iter, loss, optimizer, control, record, epoch, n_batches, log_batches, bar, where):
-    net.train()
-    start = time.perf_counter()
-    total_loss = correct = count = 0.0
-    control.before(epoch, "epoch")
-    record.lr.append(optimizer.param_groups[0]["lr"])
-    for i, (X, y) in enumerate(train_iter):
-        control.before(epoch * n_batches + i, "batch")
-        lr = optimizer.param_groups[0]["lr"]
-        X, y = X.to(where), y.to(where)
-        optimizer.zero_grad()
-        y_hat = net(X)
-        batch_loss = _mean(loss(y_hat, y))
+@dataclass
+class _Loop:
+    """One training run's moving parts; `train_epoch` and `test_epoch` append to `record`."""
+
+    net: nn.Module
+    loss: Callable
+    optimizer: torch.optim.Optimizer
+    control: _LRControl
+    record: History
+    where: torch.device
+    log_batches: bool
+    bar: Any
+
+    def train_epoch(self, train_iter: Iterable, epoch: int, n_batches: int) -> None:
+        self.net.train()
+        start = time.perf_counter()
+        total_loss = correct = count = 0.0
+        self.control.before(epoch, "epoch")
+        self.record.lr.append(self.optimizer.param_groups[0]["lr"])
+        for i, (X, y) in enumerate(train_iter):
+            self.control.before(epoch * n_batches + i, "batch")
+            loss, hits = self._train_batch(X.to(self.where), y.to(self.where))
+            total_loss, correct, count = total_loss + loss * len(y), correct + hits, count + len(y)
+        self.record.train_loss.append(total_loss / count)
+        self.record.train_acc.append(correct / count)
+        self.record.seconds.append(time.perf_counter() - start)
+
+    def _train_batch(self, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.optimizer.zero_grad()
+        y_hat = self.net(X)
+        batch_loss = _mean(self.loss(y_hat, y))
         batch_loss.backward()
-        optimizer.step()
-        control.after_batch()
+        self.optimizer.step()
+        self.control.after_batch()
         with torch.no_grad():
-            value, hits = float(batch_loss), float((y_hat.argmax(dim=1) == y).sum())
-        total_loss, correct, count = total_loss + value * len(y), correct + hits, count + len(y)
-        if log_batches:
-            record.batch_loss.append(value)
-            record.batch_acc.append(hits / len(y))
-            record.batch_lr.append(lr)
-        if bar is not None:
-            bar.update(1)
-    record.train_loss.append(total_loss / count)
-    record.train_acc.append(correct / count)
-    record.seconds.append(time.perf_counter() - start)
+            loss, hits = float(batch_loss), float((y_hat.argmax(dim=1) == y).sum())
+        if self.log_batches:
+            self.record.batch_loss.append(loss)
+            self.record.batch_acc.append(hits / len(y))
+            self.record.batch_lr.append(lr)
+        if self.bar is not None:
+            self.bar.update(1)
+        return loss, hits
+
+    def test_epoch(self, test_iter: Iterable) -> None:
+        test_loss, test_acc = evaluate(self.net, test_iter, self.loss, self.where)
+        self.record.test_loss.append(test_loss)
+        self.record.test_acc.append(test_acc)
+        self.control.after_epoch(self.record)
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{self.record.train_loss[-1]:.3f}", test_acc=f"{test_acc:.3f}",
+                                 lr=f"{self.record.lr[-1]:.3g}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 class _LRControl:

@@ -49,11 +49,7 @@ class BatchLog:
             raise ValueError(f"epoch must be an integer >= 0, got {epoch!r}")
         if not (math.isfinite(float(lr)) and float(lr) >= 0):
             raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
-        for name in metrics:
-            if name in COLUMNS:
-                raise ValueError(f"metric name {name!r} clashes with a standard column {COLUMNS}")
-            if name not in self._extra:
-                self._extra.append(name)
+        self._extra += [name for name in metrics if name not in self._extra]
         row = {"step": int(step), "epoch": int(epoch), "lr": float(lr), "loss": float(loss)}
         row["momentum"] = None if momentum is None else float(momentum)
         row.update({name: None if v is None else float(v) for name, v in metrics.items()})

@@ -23,6 +23,9 @@ def main() -> None:
     start = time.perf_counter()
     lrlib.data.load("digits", framework="numpy")
     print(f"first digits load (scikit-learn import, resize, split): {time.perf_counter() - start:.2f} s")
+    start = time.perf_counter()
+    lrlib.data.load("digits", 256)
+    print(f"repeated digits load as DataLoaders (arrays cached in memory): {time.perf_counter() - start:.3f} s")
     for batch_size in (256, 64):
         for lr in (0.1, 0.3, 0.9):
             train_iter, test_iter = lrlib.data.load("digits", batch_size, seed=0)

@@ -181,22 +181,28 @@ def test_auto_uses_digits_when_fashion_mnist_is_unreachable(tmp_path, closed_por
     assert "using scikit-learn digits" in out and "no mirror answered" in out
 
 
-def test_auto_downloads_fashion_mnist_when_reachable_then_uses_the_cache(tmp_path, server, fake_fashion, capsys):
+def test_auto_downloads_fashion_mnist_when_reachable_then_uses_the_cache(tmp_path, server, fake_fashion, capsys,
+                                                                        closed_port_url):
     url, requests = server
     options = dict(cache_dir=tmp_path, base_url=f"{url}/good/", checksums=fake_fashion[2], framework="numpy")
     (x_train, _), _ = data.load(**options)
     assert x_train.shape == (40, 28, 28, 1)
     assert "using Fashion-MNIST" in capsys.readouterr().out
-    assert data.resolve(cache_dir=tmp_path, checksums=fake_fashion[2], base_url="http://127.0.0.1:9/") == (
+    assert data.resolve(cache_dir=tmp_path, checksums=fake_fashion[2], base_url=closed_port_url) == (
         "fashion_mnist", f"auto: Fashion-MNIST is in the cache {tmp_path}")
     assert len(requests) == len(FILES)
 
 
-def test_environment_variable_chooses_the_dataset(monkeypatch, capsys):
+def test_environment_variable_chooses_the_dataset(monkeypatch, capsys, tmp_path, closed_port_url):
     monkeypatch.setenv("LRLIB_DATASET", "digits")
     assert data.resolve() == ("digits", "from LRLIB_DATASET: 'digits'")
     data.load(framework="numpy")
     assert "LRLIB_DATASET" in capsys.readouterr().out
+    monkeypatch.setenv("LRLIB_DATASET", "")  # empty means unset
+    assert data.resolve(cache_dir=tmp_path, base_url=closed_port_url)[0] == "digits"
+    monkeypatch.setenv("LRLIB_DATASET", "cifar10")
+    with pytest.raises(ValueError, match="dataset name"):
+        data.resolve()
 
 
 def test_cache_directory_defaults(monkeypatch, tmp_path):

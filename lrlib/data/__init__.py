@@ -37,8 +37,9 @@ def class_names(name: str) -> tuple[str, ...]:
 def resolve(name: str | None = None, *, cache_dir: str | Path | None = None, base_url: str | None = None,
             checksums: dict[str, str] | None = None, connect_timeout: float = 3.0) -> tuple[str, str]:
     """Decide which dataset `load` would use: returns ``(name, reason)`` without downloading anything."""
+    from_env = os.environ.get("LRLIB_DATASET", "").strip()
     requested, source = (name, "requested") if name is not None else (
-        os.environ.get("LRLIB_DATASET", "auto"), "from LRLIB_DATASET" if "LRLIB_DATASET" in os.environ else "default")
+        (from_env, "from LRLIB_DATASET") if from_env else ("auto", "default"))
     canonical = _canonical(requested, auto=True)
     if canonical != "auto":
         return canonical, f"{source}: {requested!r}"

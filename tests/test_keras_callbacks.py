@@ -214,6 +214,21 @@ def test_one_cycle_needs_known_steps_and_restarts_per_fit():
     np.testing.assert_allclose(callback.batch_log.lrs[-STEPS_PER_EPOCH:], callback.schedule(np.arange(5)))
 
 
+def test_steps_per_execution_and_loss_scale_optimizer():
+    """Keras calls back once per execution of k steps; a LossScaleOptimizer is looked through."""
+    callback = OneCycle(0.05)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.LossScaleOptimizer(SGD(0.01, momentum=0.9)), loss="mse",
+                  steps_per_execution=2)
+    model.fit(X, Y, batch_size=BATCH, epochs=2, verbose=0, callbacks=[callback])
+    starts = np.arange(0, 2 * STEPS_PER_EPOCH, 2)
+    starts = np.concatenate([starts[starts < STEPS_PER_EPOCH], STEPS_PER_EPOCH + starts[starts < STEPS_PER_EPOCH]])
+    np.testing.assert_array_equal(callback.batch_log.steps, starts)
+    np.testing.assert_allclose(callback.batch_log.lrs, callback.schedule(starts), rtol=1e-12)
+    inner = model.optimizer.inner_optimizer
+    np.testing.assert_allclose(float(inner.momentum.numpy()), callback.schedule.momentum(starts[-1]), rtol=1e-6)
+
+
 # ---------------------------------------------------------------------- CyclicLR formulas
 
 def test_amplitude_function_reproduces_the_torch_modes():

@@ -43,9 +43,10 @@ class ScheduleCallback(keras.callbacks.Callback):
     With ``steps_per_execution=k`` Keras calls callbacks every ``k`` steps, so the values change every ``k``
     steps. After ``fit`` the optimizer keeps the last values set.
 
-    ``batch_log`` gains one row per training batch, across all fits: the step ``t``, the epoch, the LR and
-    momentum the batch was trained with, and the loss and metrics as Keras reports them after the batch (Keras 3
-    reports the running mean over the epoch so far, not the batch's own loss).
+    ``batch_log`` gains one row per training batch (per execution with ``steps_per_execution > 1``), across all
+    fits: the step ``t``, the epoch, the LR and momentum the batch was trained with, and the loss and metrics as
+    Keras reports them after the batch (Keras 3 reports the running mean over the epoch so far, not the batch's
+    own loss).
     """
 
     total_steps: Optional[int] = None
@@ -72,6 +73,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         self._momentum_value: Optional[float] = None
         self._epoch = 0
         self._epoch_start = 0
+        self._batch_step = 0
         self._steps_done = 0
 
     # ------------------------------------------------------------------ what to run
@@ -140,18 +142,19 @@ class ScheduleCallback(keras.callbacks.Callback):
             self._apply(epoch)
 
     def on_train_batch_begin(self, batch: int, logs: Optional[dict] = None) -> None:
+        self._batch_step = self._epoch_start + batch
         if self.per == "batch":
-            self._apply(self._epoch_start + batch)
+            self._apply(self._batch_step)
 
     def on_train_batch_end(self, batch: int, logs: Optional[dict] = None) -> None:
+        # With steps_per_execution > 1, `batch` is the last step of the execution that began at _batch_step.
         logs = logs or {}
-        step = self._epoch_start + batch
         metrics = {name: value for name, value in logs.items() if name not in COLUMNS}
         loss = logs.get("loss", float("nan"))
         self.batch_log.append(
-            step=step, epoch=self._epoch, lr=self._lr, loss=loss, momentum=self._momentum_value, **metrics
+            step=self._batch_step, epoch=self._epoch, lr=self._lr, loss=loss, momentum=self._momentum_value, **metrics
         )
-        self._steps_done = step + 1
+        self._steps_done = self._epoch_start + batch + 1
 
     def on_epoch_end(self, epoch: int, logs: Optional[dict] = None) -> None:
         if logs is None:

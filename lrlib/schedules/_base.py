@@ -81,6 +81,8 @@ class Schedule:
 
     def __call__(self, t: Any) -> Any:
         """The learning rate at step ``t`` (int -> float, integer array -> float64 array)."""
+        if type(t) is int and t >= 0:  # the hot path: one step, as a framework adapter asks every batch
+            return float(self._lr(float(t), SCALAR))
         return _evaluate(self._lr, t)
 
     def lr(self, t: Any, xp: Any = np, dtype: Optional[str] = None) -> Any:

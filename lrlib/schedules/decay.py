@@ -139,9 +139,11 @@ def cosine(
     check.number("warmup_start_lr", warmup_start_lr, 0.0, lr)
     decay_steps = float(total_steps - warmup_steps)
 
-    def formula(t: Any, xp: Any) -> Any:
-        warm = linear_curve(xp, warmup_start_lr, lr, t / max(warmup_steps, 1))
-        decayed = cosine_curve(xp, lr, final_lr, xp.clip((t - warmup_steps) / decay_steps, 0.0, 1.0))
-        return xp.where(t < warmup_steps, warm, decayed)
+    def decay(t: Any, xp: Any) -> Any:
+        return cosine_curve(xp, lr, final_lr, xp.clip((t - warmup_steps) / decay_steps, 0.0, 1.0))
 
-    return Formulas(formula)
+    def warm_then_decay(t: Any, xp: Any) -> Any:
+        warm = linear_curve(xp, warmup_start_lr, lr, t / warmup_steps)
+        return xp.where(t < warmup_steps, warm, decay(t, xp))
+
+    return Formulas(warm_then_decay if warmup_steps else decay)

@@ -73,7 +73,13 @@ class ScheduleLR(LRScheduler):
         step = self.last_epoch
         if self.momentum_key is not None:
             self._set_momenta(step)
-        return [schedule(step) for schedule in self.schedules]
+        values: list[float] = []
+        previous, value = None, 0.0
+        for schedule in self.schedules:
+            if schedule is not previous:  # a schedule shared by all groups (the usual case) is evaluated once
+                previous, value = schedule, schedule(step)
+            values.append(value)
+        return values
 
     _get_closed_form_lr = get_lr  # the schedules are closed-form: step(epoch) needs no other formula
 

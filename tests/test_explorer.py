@@ -26,10 +26,15 @@ def clean(monkeypatch):
 
 
 @pytest.fixture
+def fake_ipython(monkeypatch):
+    """Make IPython report a kernel-backed shell, as it does inside any notebook kernel."""
+    monkeypatch.setattr(IPython, "get_ipython", lambda: types.SimpleNamespace(kernel=object()))
+
+
+@pytest.fixture
 def kernel(monkeypatch):
-    """Pretend to run inside an IPython kernel; returns the list of objects passed to display()."""
-    shell = types.SimpleNamespace(kernel=object())
-    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    """Run lrlib as if inside a kernel; returns the list of objects passed to display()."""
+    monkeypatch.setattr(_display, "in_kernel", lambda: True)
     shown: list = []
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
     return shown
@@ -40,7 +45,7 @@ def test_plain_python_is_not_live():
     assert not _display.live_frontend()
 
 
-def test_a_kernel_is_live_only_when_a_jupyter_server_launched_it(kernel, monkeypatch):
+def test_a_kernel_is_live_only_when_a_jupyter_server_launched_it(fake_ipython, monkeypatch):
     assert _display.in_kernel()
     assert not _display.live_frontend()  # nbval, nbclient, the website build
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/notebooks/03_custom.ipynb")
@@ -48,7 +53,7 @@ def test_a_kernel_is_live_only_when_a_jupyter_server_launched_it(kernel, monkeyp
 
 
 @pytest.mark.parametrize("value, live", [("1", True), ("true", True), ("0", False), ("no", False)])
-def test_environment_variable_overrides_the_detection(kernel, monkeypatch, value, live):
+def test_environment_variable_overrides_the_detection(fake_ipython, monkeypatch, value, live):
     monkeypatch.setenv("JPY_SESSION_NAME", "x.ipynb")
     monkeypatch.setenv("LRLIB_INTERACTIVE", value)
     assert _display.live_frontend() is live

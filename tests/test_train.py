@@ -224,3 +224,18 @@ def test_device_picks_an_available_accelerator():
         assert chosen.type == "mps"
     else:
         assert chosen == torch.device("cpu")
+
+
+def test_live_plot_is_one_display_updated_in_place(monkeypatch):
+    """Under a live front end the figure is displayed once, then updated through its display handle."""
+    import types
+
+    monkeypatch.setenv("LRLIB_INTERACTIVE", "1")
+    shown, updates = [], []
+    handle = types.SimpleNamespace(update=updates.append)
+    monkeypatch.setattr("IPython.display.display",
+                        lambda obj, display_id=None: (shown.append(obj), handle)[1] if display_id else shown.append(obj))
+    run(epochs=3, live_plot=True)
+    assert len(shown) == 1 and len(updates) == 2 and updates[-1] is shown[0]
+    assert len(shown[0].axes[0].lines) == 3 and len(shown[0].axes[0].lines[0].get_xdata()) == 3
+    assert plt.get_fignums() == []  # closed after training, so the inline backend does not repeat it

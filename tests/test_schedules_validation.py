@@ -76,7 +76,7 @@ BAD_ARGUMENTS = [
     (lrlib.cyclic, dict(base_lr=0.01, max_lr=0.1, step_size=5, gamma=0.9), r"gamma must be 1.0 unless mode='exp_r"),
     (lrlib.cyclic, dict(base_lr=0.01, max_lr=0.1, step_size=5, mode="exp_range", gamma=1.5), r"gamma must be .* \("),
     (lrlib.one_cycle, dict(max_lr=0.1, total_steps=100, anneal="cosine"), r"anneal must be one of \['cos', 'linear'\]"),
-    (lrlib.one_cycle, dict(max_lr=0.1, total_steps=100, three_phase="yes"), r"three_phase must be one of"),
+    (lrlib.one_cycle, dict(max_lr=0.1, total_steps=100, three_phase="yes"), r"three_phase must be True or False, got 'yes'"),
     # momentum ranges
     (lrlib.cyclic, dict(base_lr=0.01, max_lr=0.1, step_size=5, base_momentum=0.8), r"both given or both None"),
     (lrlib.one_cycle, dict(max_lr=0.1, total_steps=100, max_momentum=1.0), r"max_momentum must be .* \[0, 1\)"),

@@ -194,11 +194,13 @@ def _as_float(t: Any, xp: Any, dtype: Optional[str]) -> Any:
 
 def _evaluate(formula: Formula, t: Any) -> Any:
     """Validate the step(s) ``t`` and evaluate ``formula`` on them: Python math for one step, numpy for many."""
-    if isinstance(t, (int, np.integer)) and not isinstance(t, (bool, np.bool_)):
+    if isinstance(t, (bool, np.bool_)):
+        raise ValueError(f"t must be an integer step >= 0, got the bool {t!r}")
+    if isinstance(t, (int, np.integer)):
         if t < 0:
             raise ValueError(f"t must be an integer step >= 0, got {t}")
         return float(formula(float(t), SCALAR))
-    steps = np.asarray(t) if not isinstance(t, (bool, np.bool_)) else np.asarray(object())
+    steps = np.asarray(t)
     if steps.dtype.kind not in "iu":
         raise ValueError(f"t must be an integer step >= 0 or an integer array of steps, got {t!r}")
     if steps.size and steps.min() < 0:

@@ -64,6 +64,12 @@ def choice(name: str, value: Any, options: Sequence[str]) -> None:
         raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
 
 
+def flag(name: str, value: Any) -> None:
+    """Check that ``value`` is True or False (not merely truthy)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
 def momentum_range(base_momentum: Any, max_momentum: Any) -> bool:
     """Check an optional momentum range; return whether momentum is defined.
 

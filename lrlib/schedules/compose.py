@@ -26,8 +26,9 @@ def warmup(schedule: Schedule, steps: int, start_lr: float = 0.0) -> Formulas:
     ``start_lr + (schedule(0) - start_lr) * t / steps`` for ``t < steps``, then ``schedule(t - steps)``.
 
     Equals torch ``SequentialLR([LinearLR(start_factor=start_lr / lr, total_iters=steps), scheduler],
-    milestones=[steps])`` and optax ``join_schedules([linear_schedule(...), schedule], [steps])``. During the
-    warm-up a momentum schedule holds its step-0 momentum.
+    milestones=[steps])`` (torch needs ``start_lr > 0``) and optax
+    ``join_schedules([linear_schedule(start_lr, lr, steps), schedule], [steps])``. During the warm-up a
+    momentum schedule holds its step-0 momentum.
     """
     _schedule("schedule", schedule)
     check.integer("steps", steps, 1)

@@ -152,7 +152,7 @@ def one_cycle(
     check.positive("div_factor", div_factor)
     check.positive("final_div_factor", final_div_factor)
     check.choice("anneal", anneal, tuple(_ANNEALS))
-    check.choice("three_phase", three_phase, (False, True))
+    check.flag("three_phase", three_phase)
     check.number("pct_start", pct_start, 0.0, 1.0, low_open=True, high_open=True)
     warm_end = pct_start * total_steps - 1.0
     ends = [warm_end, 2.0 * warm_end, total_steps - 1.0] if three_phase else [warm_end, total_steps - 1.0]

@@ -31,7 +31,8 @@ def constant(lr: float) -> Formulas:
 def step(lr: float, step_size: int, gamma: float = 0.1) -> Formulas:
     """Multiply by ``gamma`` every ``step_size`` steps: ``lr * gamma ** floor(t / step_size)``.
 
-    Equals torch ``StepLR(step_size, gamma)`` and the TF1 staircase ``exponential_decay``.
+    Equals torch ``StepLR(step_size, gamma)``, Keras ``ExponentialDecay(lr, step_size, gamma, staircase=True)``
+    and TF1's ``tf.train.exponential_decay(..., staircase=True)``.
     """
     check.positive("lr", lr)
     check.integer("step_size", step_size, 1)

@@ -27,8 +27,9 @@ EPOCHS, BATCH, ROUNDS = 2, 64, 7
 
 
 def mlp() -> keras.Model:
-    return keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(32, activation="relu"),
-                             keras.layers.Dense(10)])
+    layers = keras.layers
+    return keras.Sequential([keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(32, activation="relu"),
+                             layers.Dense(10)])
 
 
 def timed_fit(model: keras.Model, x: np.ndarray, y: np.ndarray, callbacks: list) -> float:

@@ -153,7 +153,8 @@ DATA = {
     "generator": lambda: ((batches(),), {"steps_per_epoch": STEPS_PER_EPOCH, "shuffle": False}),
 }
 CALLBACKS = {
-    "schedule": (lambda: ScheduleCallback(lrlib.cosine(0.05, 12, warmup_steps=3)), lrlib.cosine(0.05, 12, warmup_steps=3)),
+    "schedule": (lambda: ScheduleCallback(lrlib.cosine(0.05, 12, warmup_steps=3)),
+                 lrlib.cosine(0.05, 12, warmup_steps=3)),
     "cyclic": (lambda: CyclicLR(0.005, 0.05, 3, mode="triangular2", momentum=(0.95, 0.8)),
                lrlib.cyclic(0.005, 0.05, 3, mode="triangular2", base_momentum=0.8, max_momentum=0.95)),
     "one_cycle": (lambda: OneCycle(0.05), lrlib.one_cycle(0.05, EPOCHS * STEPS_PER_EPOCH)),

@@ -57,7 +57,9 @@ class ScheduleCallback(keras.callbacks.Callback):
         super().__init__()
         check.choice("per", per, _PER)
         if not isinstance(schedule, Schedule):
-            raise TypeError(f"schedule must be an lrlib schedule (lrlib.cosine(...), ...), got {type(schedule).__name__}")
+            raise TypeError(
+                f"schedule must be an lrlib schedule (lrlib.cosine(...), ...), got {type(schedule).__name__}"
+            )
         if cycle_momentum not in (None, False, True):
             raise ValueError(f"cycle_momentum must be None, False or True, got {cycle_momentum!r}")
         if cycle_momentum and not schedule.has_momentum:
@@ -321,7 +323,10 @@ def _decayed_peak(base_lr: float, max_lr: float, every: int, decay: float, kind:
 
 
 def _amplitude(
-    cycle_size: int, scale_fn: Optional[Callable[[Any], Any]], scale_mode: str, peak: Optional[Callable[[Any, Any], Any]]
+    cycle_size: int,
+    scale_fn: Optional[Callable[[Any], Any]],
+    scale_mode: str,
+    peak: Optional[Callable[[Any, Any], Any]],
 ) -> Callable[[Any, Any], Any]:
     """``factor(t, xp)``: the product of ``scale_fn`` and the decayed-peak fraction at step ``t``."""
 

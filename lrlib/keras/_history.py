@@ -64,7 +64,8 @@ def plot_history(
         axes = axes[0]
     axes = np.atleast_1d(axes)
     if len(axes) != panels:
-        raise ValueError(f"axes must hold {panels} axes (metrics{' and learning rate' if show_lr else ''}), got {len(axes)}")
+        what = "metrics and learning rate" if show_lr else "metrics"
+        raise ValueError(f"axes must hold {panels} axes ({what}), got {len(axes)}")
     for name in metrics:
         for key, label in ((name, f"train {name}"), (f"val_{name}", f"validation {name}")):
             if key in values:

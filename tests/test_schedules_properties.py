@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 from hypothesis import given, settings
@@ -205,3 +207,13 @@ def test_one_cycle_stays_within_range_peaks_once_and_ends_at_its_minimum(schedul
     assert np.isclose(values[total - 1], min_lr) and np.all(values[total - 1 :] == values[total - 1])
     if not config["three_phase"]:
         assert np.all(np.diff(values[peak:]) <= tolerance)
+
+
+def test_building_and_evaluating_schedules_imports_no_framework():
+    code = (
+        "import sys, numpy, lrlib; s = lrlib.warmup(lrlib.one_cycle(0.1, 100), 10); s(5); s(numpy.arange(9)); "
+        "lrlib.from_config(s.get_config()); print(','.join(m for m in ('torch', 'tensorflow', 'keras', 'jax') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

@@ -147,3 +147,10 @@ def test_from_config_rejects_unknown_or_invalid_configs(config, message):
 def test_from_config_rejects_unknown_arguments():
     with pytest.raises(TypeError, match="warmup"):
         lrlib.from_config({"name": "cosine", "lr": 0.1, "total_steps": 10, "warmup": 3})
+
+
+def test_changing_the_callers_list_afterwards_changes_nothing():
+    milestones = [10, 20]
+    schedule = lrlib.multistep(0.1, milestones)
+    milestones.append(5)
+    assert schedule.get_config()["milestones"] == [10, 20] and schedule(15) == lrlib.multistep(0.1, [10, 20])(15)

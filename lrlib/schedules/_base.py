@@ -146,7 +146,9 @@ def constructor(build: Callable[..., Formulas]) -> Callable[..., Schedule]:
         bound.apply_defaults()
         formulas = build(**bound.arguments)
         kind = Schedule if formulas.momentum is None else MomentumSchedule
-        return kind(build.__name__, dict(bound.arguments), formulas)
+        # Copy list arguments, so that a caller changing its list later cannot change the recorded config.
+        params = {key: list(value) if isinstance(value, list) else value for key, value in bound.arguments.items()}
+        return kind(build.__name__, params, formulas)
 
     _CONSTRUCTORS[build.__name__] = make
     return make

@@ -6,7 +6,7 @@ import math
 from typing import Any, Optional, Sequence
 
 from lrlib.schedules import _checks as check
-from lrlib.schedules._base import Formulas, constructor
+from lrlib.schedules._base import Formula, Formulas, constructor
 from lrlib.schedules.decay import cosine_curve, linear_curve
 
 _ANNEALS = {"cos": cosine_curve, "linear": linear_curve}
@@ -100,12 +100,10 @@ def cyclic(
 
     if not check.momentum_range(base_momentum, max_momentum):
         return Formulas(lr_formula)
-    return Formulas(
-        lr_formula, lambda t, xp: max_momentum - (max_momentum - base_momentum) * amplitude(t, xp)
-    )
+    return Formulas(lr_formula, lambda t, xp: max_momentum - (max_momentum - base_momentum) * amplitude(t, xp))
 
 
-def _phases(anneal: str, ends: Sequence[float], values: Sequence[float]) -> Any:
+def _phases(anneal: str, ends: Sequence[float], values: Sequence[float]) -> Formula:
     """A formula through consecutive phases: phase ``i`` anneals ``values[i] -> values[i + 1]`` over the steps
     up to ``ends[i]`` (phase 0 starts at step 0); the last value holds after the last end."""
     curve = _ANNEALS[anneal]

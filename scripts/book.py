@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,8 @@ EXCLUDED_FROM_BOOK = [
 # Seconds one notebook cell may run while the site builds. Lessons run in well under a minute on a laptop CPU;
 # the limit leaves room for a loaded CI machine while still stopping a hung cell.
 CELL_TIMEOUT = 300
+# Where Jupyter Book 1 keeps executed notebooks when execute.cache is unset ("cache" mode), relative to the book.
+EXECUTION_CACHE = "_build/.jupyter_cache"
 # The site's icon: a cosine schedule.
 FAVICON = "_static/favicon.svg"
 # Jupyter Book 1's default Sphinx extensions without sphinx_thebe: the course offers Binder and JupyterLab launch
@@ -431,18 +434,71 @@ def _jupyter_book() -> str:
     return found
 
 
-def build(root: Path = ROOT, sphinx_args: list[str] | None = None) -> int:
-    """Generate, check, then build the site into ``root/_build/html``; the exit status of the build."""
+def _execute(path: Path) -> tuple[dict, float, str | None]:
+    """Run one notebook as Jupyter Book's cache mode does: in its own folder, stopping at the first error."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = nbformat.read(path, as_version=4)
+    result = single_nb_execution(notebook, cwd=str(path.parent), timeout=CELL_TIMEOUT, allow_errors=False)
+    return result.nb, result.time, result.exc_string
+
+
+def execute_uncached(book: Book, root: Path, jobs: int) -> bool:
+    """Run the notebooks that Jupyter Book's cache lacks, ``jobs`` at a time, and store them in that cache.
+
+    Jupyter Book executes notebooks one after another. Kernel start-up and the torch / TensorFlow imports are
+    single-threaded, so on two or more cores a clean build is shorter when they run side by side first; the build
+    then finds every notebook in the cache. False (with the traceback printed) when a notebook failed.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    cache = get_cache(str(root / EXECUTION_CACHE))
+    pending = []
+    for path in book.notebooks:
+        try:
+            cache.match_cache_notebook(nbformat.read(root / path, as_version=4))
+        except KeyError:
+            pending.append(path)
+    succeeded = True
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_execute, root / path): path for path in pending}
+        for future in as_completed(futures):
+            path = futures[future]
+            notebook, seconds, traceback = future.result()
+            if traceback:
+                print(f"book: {path} failed after {seconds:.1f} s:\n{traceback}", file=sys.stderr)
+                succeeded = False
+                continue
+            record = cache.add_nb_to_project(str(root / path))
+            bundle = CacheBundleIn(notebook, record.uri, data={"execution_seconds": seconds})
+            cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
+            print(f"book: executed {path} in {seconds:.1f} s", flush=True)
+    return succeeded
+
+
+def build(root: Path = ROOT, sphinx_args: list[str] | None = None, jobs: int = 1) -> int:
+    """Generate, check, execute what the cache lacks, then build the site into ``root/_build/html``.
+
+    Returns the exit status: 0 for a site; non-zero, with nothing built, when book.toml and notebooks/ disagree
+    or a notebook fails.
+    """
     for path in generate(root):
         print(f"book: regenerated {path.relative_to(root)}")
     problems = check(root)
     if problems:
         _report(problems)
         return 1
+    # A page cannot run widgets: lrlib shows its static figures instead (see lrlib/_display.py).
+    os.environ["LRLIB_INTERACTIVE"] = "0"
+    if jobs > 1 and not execute_uncached(load_book(root), root, jobs):
+        print("book: a notebook failed; nothing was built", file=sys.stderr)
+        return 1
     command = [_jupyter_book(), "build", str(root), *(sphinx_args or [])]
     print("book:", " ".join(command), flush=True)
-    # A page cannot run widgets: lrlib shows its static figures instead (see lrlib/_display.py).
-    status = subprocess.call(command, cwd=root, env={**os.environ, "LRLIB_INTERACTIVE": "0"})
+    status = subprocess.call(command, cwd=root)
     if status == 0:
         print(f"book: site in {root / '_build' / 'html'}")
     else:
@@ -460,7 +516,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["generate", "check", "build"])
     parser.add_argument("--root", type=Path, default=ROOT, help="the course directory holding book.toml (default: this repository)")
+    parser.add_argument(
+        "--jobs", type=int, default=min(os.cpu_count() or 1, 4),
+        help="build only: notebooks executed side by side before the build (default: the cores, at most 4; 1: Jupyter Book runs them one by one)",
+    )
     args, extra = parser.parse_known_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     if extra and args.command != "build":
         parser.error(f"unrecognized arguments: {' '.join(extra)} (only build passes extra arguments to jupyter-book)")
     root = args.root.resolve()
@@ -476,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"book: book.toml, the generated files and {NOTEBOOK_DIR}/ agree")
             return 0
-        return build(root, extra)
+        return build(root, extra, jobs=args.jobs)
     except BookError as error:
         print(error, file=sys.stderr)
         return 2

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
-from lrlib.keras import LRRangeTest, lr_find  # noqa: E402
+from lrlib.keras import LRRangeTest, epochs_for_sweep, lr_find  # noqa: E402
 
 
 class StopAfter(keras.callbacks.Callback):
@@ -56,12 +56,16 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 def tasks() -> dict[str, tuple[keras.Model, np.ndarray, np.ndarray]]:
     x, labels = digits()
     keras.utils.set_random_seed(0)
-    classifier = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+    layers = keras.layers
+    classifier = keras.Sequential([keras.Input((64,)), layers.Dense(64, activation="relu"), layers.Dense(10)])
     classifier.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     target = (x @ np.random.default_rng(0).normal(size=(64, 1)) / 8).astype("float32")
-    regressor = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="tanh"), keras.layers.Dense(1)])
+    regressor = keras.Sequential([keras.Input((64,)), layers.Dense(32, activation="tanh"), layers.Dense(1)])
     regressor.compile(keras.optimizers.SGD(1e-2, momentum=0.9), "mse")
-    return {"digits MLP, Adam, cross-entropy": (classifier, x, labels), "digits MLP, SGD+momentum, MSE": (regressor, x, target)}
+    return {
+        "digits MLP, Adam, cross-entropy": (classifier, x, labels),
+        "digits MLP, SGD+momentum, MSE": (regressor, x, target),
+    }
 
 
 def cpu_time(fn) -> float:
@@ -70,8 +74,8 @@ def cpu_time(fn) -> float:
     return time.process_time() - start
 
 
-def measure(model: keras.Model, x: np.ndarray, y: np.ndarray, num_iter: int, repeats: int, batch_size: int = 32) -> dict:
-    epochs = -(-num_iter // -(-len(x) // batch_size))  # ceil(num_iter / batches per epoch)
+def measure(model: keras.Model, x: np.ndarray, y: np.ndarray, num_iter: int, repeats: int, batch_size: int = 32):
+    epochs = epochs_for_sweep(num_iter, x, batch_size)
     split = len(x) // 5
     val = (x[:split], y[:split])
 
@@ -93,7 +97,7 @@ def measure(model: keras.Model, x: np.ndarray, y: np.ndarray, num_iter: int, rep
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--num-iter", type=int, default=100)
     args = parser.parse_args()
     tf.config.threading.set_intra_op_parallelism_threads(1)

@@ -6,7 +6,7 @@ Three facts about Keras 3 (checked against keras 3.15's source) shape it:
 
 - In ``on_train_batch_end``, ``logs["loss"]`` is the *running mean* of the loss over the epoch so far (the
   model's loss tracker, a ``Mean`` weighted by batch size), not the loss of the batch. The batch's own loss
-  is the change of the tracker's ``total`` divided by the change of its ``count`` (:class:`_BatchLoss`).
+  is the change of ``mean * count`` divided by the change of the tracker's ``count`` (:class:`_BatchLoss`).
 - The optimizer creates its variables (momentum, Adam's moments) inside the first traced train step, after
   ``on_train_begin``; the callback builds them first so that the state it saves is complete.
 - ``model.fit`` traces the train step once. A ``LearningRateSchedule`` and Python floats such as
@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import keras
@@ -55,7 +55,7 @@ class _SavedState:
 def _check_can_sweep(model: keras.Model) -> None:
     """Raise ValueError for a model the range test cannot run on without losing state."""
     if getattr(model, "optimizer", None) is None:
-        raise ValueError("the model has no optimizer: compile it (model.compile(optimizer, loss)) before the range test")
+        raise ValueError("the model has no optimizer: compile it (model.compile(optimizer, loss)) first")
     if not model.built:
         raise ValueError(
             "the model is not built, so its initial weights cannot be saved before the first step: give it a "
@@ -187,7 +187,9 @@ def _batches_per_epoch(x: Any, batch_size: int | None) -> int:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
         n = math.ceil(_num_samples(x) / size)
     else:
-        raise ValueError(f"cannot count the batches of {type(x).__name__} (a generator has no length): pass steps_per_epoch")
+        raise ValueError(
+            f"cannot count the batches of {type(x).__name__} (a generator has no length): pass steps_per_epoch"
+        )
     if n == 0:
         raise ValueError("the training data is empty: it gives no batches")
     return n
@@ -228,8 +230,8 @@ def _cycled_batches(data: Any, batch_size: int) -> Iterator[Any]:
         n = _num_samples(data)
         if n == 0:
             raise ValueError("validation_data is empty")
-        starts = itertools.count(0, batch_size)
-        return (keras.tree.map_structure(lambda a: np.take(a, np.arange(s, s + batch_size) % n, axis=0), data) for s in starts)
+        windows = (np.arange(start, start + batch_size) % n for start in itertools.count(0, batch_size))
+        return (keras.tree.map_structure(lambda a: np.take(a, idx, axis=0), data) for idx in windows)
     batches = itertools.cycle(data)
     return itertools.chain([_first(batches)], batches)
 
@@ -468,7 +470,7 @@ def _weight_decay(model: keras.Model, weight_decay: float) -> Iterator[None]:
     ``weight_decay`` is a Python float read while the train step is traced, so the train function is
     dropped on entry and on exit: the next ``fit`` traces it with the value in force.
     """
-    optimizer = model.optimizer
+    optimizer = _inner(model.optimizer)
     original = optimizer.weight_decay
     optimizer.weight_decay = float(weight_decay) if weight_decay else None
     model.train_function = None

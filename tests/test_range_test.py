@@ -16,11 +16,13 @@ from lrlib.range_test import (
     RangeTest,
     RangeTestResult,
     debiased_ema,
+    half_descent,
     min_div_10,
     steepest,
     suggest,
     sweep_lrs,
     valley,
+    zero_lag_smooth,
 )
 
 # --------------------------------------------------------------------------- sweep
@@ -171,7 +173,8 @@ def test_a_non_finite_loss_stops_the_sweep_and_the_rules_ignore_it(bad):
     assert test.record(bad)
     result = test.result()
     assert result.diverged and len(result.lrs) == 30 and math.isnan(result.smoothed[-1])
-    assert result.suggestions == {name: suggest(result.lrs[:29], result.smoothed[:29], name) for name in RULES}
+    finite = (result.lrs[:29], result.losses[:29], result.smoothed[:29])
+    assert result.suggestions == {name: suggest(*finite, name) for name in RULES}
 
 
 def test_a_non_finite_loss_at_the_first_step_is_an_error():
@@ -200,7 +203,8 @@ def _sigmoid_descent(lrs: np.ndarray, centre: float) -> np.ndarray:
 
 def test_steepest_finds_the_inflection_of_a_sigmoid_descent():
     lrs = sweep_lrs(1e-6, 1.0, 121)  # 20 points per decade
-    assert steepest(lrs, _sigmoid_descent(lrs, -3.0)) == pytest.approx(1e-3, rel=1e-9)
+    curve = _sigmoid_descent(lrs, -3.0)
+    assert steepest(lrs, curve, curve) == pytest.approx(1e-3, rel=1e-9)
 
 
 def test_steepest_equals_torch_lr_finder_on_the_same_curve():
@@ -219,14 +223,14 @@ def test_steepest_equals_torch_lr_finder_on_the_same_curve():
     fig, ax = plt.subplots()
     _, expected = finder.plot(ax=ax, suggest_lr=True)  # skip_start=10, skip_end=5, np.gradient
     plt.close(fig)
-    assert steepest(lrs[:95], curve) == expected
+    assert steepest(lrs[:95], curve, curve) == expected
 
 
 def test_min_div_10_is_a_tenth_of_the_minimum_after_fastais_trimming():
     lrs = sweep_lrs(1e-5, 1.0, 61)
     losses = (np.log10(lrs) + 1.5) ** 2  # minimum at lr = 10**-1.5 (a grid point: 12 points per decade)
     losses[2] = -1.0  # inside the first tenth, which fastai's lr_find drops
-    assert min_div_10(lrs, losses) == pytest.approx(10**-2.5, rel=1e-9)
+    assert min_div_10(lrs, losses, losses) == pytest.approx(10**-2.5, rel=1e-9)
 
 
 def test_valley_on_a_hand_computed_curve():
@@ -237,7 +241,7 @@ def test_valley_on_a_hand_computed_curve():
     lrs = sweep_lrs(1e-4, 1.0, 40)
     trimmed = np.concatenate([np.linspace(5.0, 1.0, 21), np.linspace(1.5, 6.0, 10)])
     losses = np.concatenate([np.full(4, 9.0), trimmed, np.full(5, 9.0)])
-    assert valley(lrs, losses) == lrs[13]
+    assert valley(lrs, losses, losses) == lrs[13]
 
 
 def test_valley_follows_the_longest_descent_across_a_bump():
@@ -247,16 +251,17 @@ def test_valley_follows_the_longest_descent_across_a_bump():
     trimmed[10] = 7.0
     losses = np.concatenate([np.full(4, 9.0), trimmed, np.full(5, 9.0)])
     # the subsequence now has 20 points ending at index 20: start 0, sections 20/3, pick 0 + 6 + 3 = 9
-    assert valley(lrs, losses) == lrs[4 + 9]
+    assert valley(lrs, losses, losses) == lrs[4 + 9]
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_every_rule_reads_the_same_curve_for_any_offset_and_scale(name):
-    lrs = sweep_lrs(1e-7, 10.0, 100)
-    curve = debiased_ema(_typical_curve(lrs, np.random.default_rng(7))[:92], 0.98)
-    reference = suggest(lrs[:92], curve, name)
+    lrs = sweep_lrs(1e-7, 10.0, 100)[:92]
+    raw = _typical_curve(lrs, np.random.default_rng(7))
+    reference = suggest(lrs, raw, debiased_ema(raw, 0.98), name)
     assert reference is not None
-    assert suggest(lrs[:92], -50.0 + 1e-6 * curve, name) == pytest.approx(reference, rel=1e-12)
+    moved = -50.0 + 1e-6 * raw
+    assert suggest(lrs, moved, debiased_ema(moved, 0.98), name) == pytest.approx(reference, rel=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
@@ -265,6 +270,48 @@ def test_every_rule_lands_inside_the_descent_of_a_typical_sweep(name):
     result = _run(RangeTest(rule=name), _typical_curve(lrs, np.random.default_rng(11))).result()
     assert result.rule == name and result.suggestion == result.suggestions[name]
     assert 1e-5 < result.suggestion < 1.0
+
+
+def test_zero_lag_smoothing_keeps_features_in_place():
+    # The online EMA moves a bump to the right (to larger LRs); the forward-backward one does not.
+    lrs = sweep_lrs(1e-7, 10.0, 100)
+    bump = np.exp(-0.5 * ((np.log10(lrs) + 3.0) / 0.5) ** 2)
+    peak = int(np.argmax(bump))
+    assert int(np.argmax(debiased_ema(bump, 0.8))) > peak + 2
+    assert abs(int(np.argmax(zero_lag_smooth(lrs, bump))) - peak) <= 1
+    np.testing.assert_allclose(zero_lag_smooth(lrs, np.full(100, -4.0)), -4.0, rtol=1e-12)
+
+
+def test_zero_lag_smoothing_spans_the_same_lr_range_on_any_sweep_length():
+    # The same curve sampled 100 or 400 times over 8 decades is smoothed over the same width in log LR.
+    short, long = sweep_lrs(1e-7, 10.0, 100), sweep_lrs(1e-7, 10.0, 400)
+    step = lambda lrs: (np.log10(lrs) > -3).astype(float)  # noqa: E731
+    width = [np.ptp(np.log10(lrs)[(zero_lag_smooth(lrs, step(lrs)) > 0.1) & (zero_lag_smooth(lrs, step(lrs)) < 0.9)])
+             for lrs in (short, long)]
+    assert width[0] == pytest.approx(width[1], rel=0.25)
+
+
+def test_half_descent_is_half_way_down_a_clean_descent():
+    # Flat at 2, falling to ~0 around lr = 1e-3 (tanh), then exploding: half-way (level 1) is at 1e-3.
+    lrs = sweep_lrs(1e-7, 10.0, 161)  # 20 points per decade
+    x = np.log10(lrs)
+    curve = 1.0 - np.tanh(2.0 * (x + 3.0)) + np.exp(3.0 * (x - 0.5))
+    assert half_descent(lrs, curve, curve) == pytest.approx(1e-3, rel=10 ** (1 / 20) - 1 + 1e-9)
+
+
+def test_half_descent_tolerates_noise():
+    lrs = sweep_lrs(1e-7, 10.0, 100)
+    x = np.log10(lrs)
+    clean = 1.0 - np.tanh(2.0 * (x + 3.0)) + np.exp(3.0 * (x - 0.5))
+    for seed in range(5):
+        noisy = clean + 0.1 * np.random.default_rng(seed).normal(size=len(x))
+        assert 10**-3.25 <= half_descent(lrs, noisy, noisy) <= 10**-2.75
+
+
+def test_half_descent_declines_a_curve_that_never_descends():
+    lrs = sweep_lrs(1e-7, 10.0, 100)
+    rising = np.linspace(1.0, 3.0, 100)
+    assert half_descent(lrs, rising, rising) is None
 
 
 def test_too_short_a_curve_gives_no_suggestion_and_says_why():

@@ -192,7 +192,7 @@ def _first_batches(loader: Iterable[Batch], n: int) -> list[Batch]:
 
 def _to_device(obj: Any, device: torch.device) -> Any:
     if isinstance(obj, torch.Tensor):
-        return obj.to(device)
+        return obj if obj.device == device else obj.to(device)
     if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
         return type(obj)(_to_device(o, device) for o in obj)
     if isinstance(obj, dict):
@@ -221,15 +221,17 @@ def _loss_computer(
         return loss_fn(model(inputs), targets)
 
     def compute_loss(batch: Batch) -> torch.Tensor:
-        context = torch.autocast(device.type, dtype=autocast) if autocast is not None else contextlib.nullcontext()
-        with context:
+        if autocast is None:
             loss = forward(batch)
+        else:
+            with torch.autocast(device.type, dtype=autocast):
+                loss = forward(batch)
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
             raise ValueError(
                 "the loss must be a tensor with a single value (use reduction='mean'), got "
                 f"{type(loss).__name__}{'' if not isinstance(loss, torch.Tensor) else tuple(loss.shape)}"
             )
-        return loss.reshape(())
+        return loss
 
     return compute_loss
 
@@ -256,7 +258,7 @@ def _train_step(
     total = 0.0
     for _ in range(accumulation_steps):
         loss = compute_loss(next(batches))
-        scaled = loss / accumulation_steps
+        scaled = loss / accumulation_steps if accumulation_steps > 1 else loss  # no extra autograd node
         (grad_scaler.scale(scaled) if grad_scaler is not None else scaled).backward()
         total += float(loss.detach())
     if grad_scaler is not None:

@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_schedules.py``. Prints
 
 (a) the per-step cost of ``lrlib.torch.scheduler(opt, lrlib.cosine(...)).step()`` next to
     ``CosineAnnealingLR.step()`` in the same run, and their ratio (target <= 1.5);
-(b) the time of ``import lrlib`` in a fresh interpreter, median of several (target <= 100 ms);
+(b) the time of ``import lrlib`` in a fresh interpreter, median of several (target <= 100 ms), and of
+    importing it and evaluating a first schedule (which loads numpy);
 (c) the time to evaluate a million steps of several schedules at once.
 """
 
@@ -68,12 +69,19 @@ def bench_torch_step() -> None:
             print(f"        {name:34s} {cost:6.2f} us   ratio {cost / builtin:4.2f}  (target <= 1.5)")
 
 
+def fresh_interpreter_ms(statement: str, runs: int) -> list[float]:
+    """Wall time of ``statement`` in ``runs`` fresh interpreters, in milliseconds."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    return [1e3 * float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+            for _ in range(runs)]
+
+
 def bench_import(runs: int = 7) -> None:
-    code = "import time; t = time.perf_counter(); import lrlib; print(time.perf_counter() - t)"
-    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-             for _ in range(runs)]
-    print(f"(b) import lrlib in a fresh interpreter: median {statistics.median(times) * 1e3:.1f} ms "
-          f"(min {min(times) * 1e3:.1f}, max {max(times) * 1e3:.1f}; {runs} runs; target <= 100 ms)")
+    print(f"(b) time in a fresh interpreter (median, min, max of {runs} runs)")
+    for statement in ("import lrlib", "import lrlib; lrlib.cosine(0.1, 100)(5)"):
+        times = fresh_interpreter_ms(statement, runs)
+        target = "  (target <= 100 ms)" if statement == "import lrlib" else "  (first schedule: loads numpy)"
+        print(f"    {statement:42s} {statistics.median(times):6.1f} ms  ({min(times):.1f}, {max(times):.1f}){target}")
 
 
 VECTORIZED = {

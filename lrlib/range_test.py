@@ -241,8 +241,8 @@ class RangeTestResult:
         finite = _finite_length(self.losses, self.smoothed)
         return (
             f"rule {self.rule!r} found no learning rate in {finite} finite loss value(s) "
-            f"({len(self.lrs)} step(s) run{', diverged' if self.diverged else ''}); "
-            "run a longer sweep (num_iter) or start it at a smaller start_lr"
+            f"({len(self.lrs)} step(s) run{', diverged' if self.diverged else ''}): the curve shows no clear "
+            "descent; run a longer sweep (num_iter) over a wider range (smaller start_lr, larger end_lr)"
         )
 
     def __repr__(self) -> str:
@@ -290,28 +290,36 @@ class RangeTestResult:
     def plot(self, ax: Any = None, *, raw: bool = True, all_rules: bool = False, title: str | None = None) -> Any:
         """Plot loss against LR on a log x axis with the suggestion marked; return the matplotlib Axes.
 
-        The smoothed curve is the line the rules read; ``raw=True`` also draws the recorded losses faintly;
-        ``all_rules=True`` marks every rule's suggestion, not only the chosen one.
+        The thick line is the zero-lag smoothed loss (:func:`zero_lag_smooth`), the dashed one the online
+        EMA recorded during the sweep (note its lag); ``raw=True`` also draws the recorded losses faintly.
+        ``all_rules=True`` marks every rule's suggestion, not only the chosen one. The y axis stops a little
+        above the starting level, so that a final explosion does not flatten the interesting part.
         """
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 4))
+        n = _finite_length(self.losses, self.smoothed)
+        lrs, curve = self.lrs[:n], zero_lag_smooth(self.lrs[:n], self.losses[:n])
         if raw:
-            ax.plot(self.lrs, self.losses, color="0.75", lw=1, label="loss")
-        ax.plot(self.lrs, self.smoothed, color="C0", lw=2, label="smoothed loss")
+            ax.plot(self.lrs, self.losses, color="0.8", lw=1, label="loss")
+        ax.plot(self.lrs, self.smoothed, color="C0", lw=1, ls="--", label="online EMA (as recorded)")
+        ax.plot(lrs, curve, color="C0", lw=2, label="smoothed, zero-lag")
         shown = {name: lr for name, lr in self.suggestions.items() if all_rules or name == self.rule}
         for k, (name, lr) in enumerate(shown.items()):
-            if lr is None:
-                continue
-            y = np.interp(np.log(lr), np.log(self.lrs), self.smoothed)
-            ax.axvline(lr, color=f"C{k + 1}", ls="--", lw=1)
-            ax.plot([lr], [y], "o", color=f"C{k + 1}", label=f"{name}: {lr:.2g}")
+            if lr is not None:
+                y = np.interp(np.log(lr), np.log(lrs), curve)
+                ax.axvline(lr, color=f"C{k + 1}", ls=":", lw=1)
+                ax.plot([lr], [y], "o", color=f"C{k + 1}", label=f"{name}: {lr:.2g}")
+        if n >= 2:
+            low, high = float(curve.min()), float(curve[: int(np.argmin(curve)) + 1].max())
+            margin = 0.15 * (high - low) or 1.0
+            ax.set_ylim(low - margin, high + margin)
         ax.set_xscale("log")
         ax.set_xlabel("learning rate (log scale)")
         ax.set_ylabel("loss")
         ax.set_title(title or ("LR range test" + (" (stopped: diverged)" if self.diverged else "")))
-        ax.legend(loc="best")
+        ax.legend(loc="best", fontsize="small")
         return ax
 
 

@@ -187,6 +187,8 @@ def test_auto_downloads_fashion_mnist_when_reachable_then_uses_the_cache(tmp_pat
     options = dict(cache_dir=tmp_path, base_url=f"{url}/good/", checksums=fake_fashion[2], framework="numpy")
     (x_train, _), _ = data.load(**options)
     assert x_train.shape == (40, 28, 28, 1)
+    train_iter, _ = data.load(**{**options, "framework": "torch"})
+    assert train_iter.dataset.name == "fashion_mnist" and train_iter.dataset.classes[-1] == "Ankle boot"
     assert "using Fashion-MNIST" in capsys.readouterr().out
     assert data.resolve(cache_dir=tmp_path, checksums=fake_fashion[2], base_url=closed_port_url) == (
         "fashion_mnist", f"auto: Fashion-MNIST is in the cache {tmp_path}")
@@ -279,6 +281,8 @@ def test_digits_are_deterministic_and_shuffling_is_seeded():
     test_labels = [np.concatenate([y.numpy() for _, y in loaders[1]]) for loaders in (first, other)]
     np.testing.assert_array_equal(test_labels[0], test_labels[1])  # the test set is never shuffled
     assert len(first[0].dataset) == 1347 and len(first[1].dataset) == 450
+    assert first[0].dataset.name == first[1].dataset.name == "digits"
+    assert first[0].dataset.classes == data.class_names("digits") == tuple("0123456789")
 
 
 def test_loaded_arrays_are_copies_so_the_memory_cache_stays_intact():

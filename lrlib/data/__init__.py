@@ -84,7 +84,7 @@ def load(name: str | None = None, batch_size: int = 256, *, framework: str = "to
             if cached or reachable within `connect_timeout` seconds, else digits).
         batch_size: examples per batch of the PyTorch DataLoaders (positive; unused for numpy).
         framework: "torch" returns ``(train_iter, test_iter)`` DataLoaders, the training one shuffled by a
-            generator seeded with `seed`. "numpy" (or "keras", "tensorflow") returns
+            generator seeded with `seed`; ``train_iter.dataset.name`` and ``.classes`` say what was loaded. "numpy" (or "keras", "tensorflow") returns
             ``((x_train, y_train), (x_test, y_test))`` float32 images and int64 labels.
         layout: "NCHW" (channels first, PyTorch's convention, the default for torch) or "NHWC" (channels last,
             Keras's default, the default for numpy).
@@ -123,7 +123,7 @@ def load(name: str | None = None, batch_size: int = 256, *, framework: str = "to
     train = _with_channel(x_train, layout), np.array(y_train)
     test = _with_channel(x_test, layout), np.array(y_test)
     if framework == "torch":
-        return _loaders(train, test, batch_size, seed)
+        return _loaders(chosen, train, test, batch_size, seed)
     return train, test
 
 
@@ -159,12 +159,16 @@ def _with_channel(images: np.ndarray, layout: str) -> np.ndarray:
     return np.array(images[:, None] if layout == "NCHW" else images[..., None])
 
 
-def _loaders(train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], batch_size: int, seed: int):
+def _loaders(name: str, train: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray], batch_size: int,
+             seed: int):
+    """DataLoaders over tensor datasets that know their name and classes (``train_iter.dataset.name``)."""
     import torch
     from torch.utils.data import DataLoader, TensorDataset
 
     def dataset(x: np.ndarray, y: np.ndarray) -> TensorDataset:
-        return TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+        labelled = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+        labelled.name, labelled.classes = name, class_names(name)
+        return labelled
 
     generator = torch.Generator().manual_seed(seed)
     return (DataLoader(dataset(*train), batch_size=batch_size, shuffle=True, generator=generator),

@@ -51,8 +51,8 @@ def explore(kind: str | Callable, steps: int = DEFAULT_STEPS, **ranges: Any):
             ``(low, high, step, initial)``, a list of options (a drop-down), or a plain value that fixes the
             parameter. For example ``explore("cosine", total_steps=30, warmup_steps=(0, 10))``.
 
-    Returns the widget under a live front end; otherwise the figure (already shown in a notebook, so the
-    return value is None there to avoid showing it twice).
+    Returns None in a notebook, where the sliders or the static figure are displayed (returning them would
+    show them twice); in a plain python run, the static figure.
     """
     if _display.live_frontend():
         from IPython.display import display
@@ -118,7 +118,8 @@ def _draw_one(ax, build: Callable, initial: Mapping[str, Any], values: Mapping[s
         ax.text(0.5, 0.5, str(exc), ha="center", va="center", wrap=True, transform=ax.transAxes, color="tab:red")
         ax.set_axis_off()
         return
-    plot.schedules({"current": schedule}, steps, ax, momentum=True, title=repr(schedule))
+    plot.schedules({"current": schedule}, steps, ax, momentum=True)
+    ax.set_title(repr(schedule), fontsize="small", wrap=True)
     reference = _safe_build(build, initial)
     if reference is not None and values != initial:
         ax.plot(*plot.lr_values(reference, steps), color="gray", alpha=0.4, linestyle=":", label="initial")

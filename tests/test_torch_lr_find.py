@@ -325,6 +325,23 @@ def test_autocast_runs_the_forward_pass_in_bfloat16_and_restores_everything():
     assert_restored(model, opt, before)
 
 
+def test_float16_with_a_grad_scaler_uses_the_scaler_and_restores_it():
+    model, opt = trained("sgd-momentum")
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=2)
+    before, scaler_before = snapshot(model, opt), scaler.state_dict()
+    scales = []
+
+    def loss_fn(out, y):
+        scales.append(scaler.get_scale())
+        return nn.functional.cross_entropy(out.float(), y)
+
+    lr_find(model, loss_fn, opt, make_batches(), 1e-5, 1e-2, 12, autocast=torch.float16, grad_scaler=scaler,
+            progress=False)
+    assert max(scales) > scales[0]  # the scaler grew during the sweep: it was stepped
+    assert scaler.state_dict() == scaler_before
+    assert_restored(model, opt, before)
+
+
 def test_validation_mode_evaluates_fixed_val_batches_in_eval_mode_and_never_runs_dry():
     model, opt = trained("sgd-momentum")
     before = snapshot(model, opt)

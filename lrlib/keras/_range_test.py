@@ -36,6 +36,35 @@ WEIGHT_DECAYS = (0.0, 1e-4, 1e-3, 1e-2)
 # --------------------------------------------------------------------------- model and optimizer state
 
 
+def _tf_variable(variable: keras.Variable) -> Any:
+    """The plain TensorFlow resource variable behind a Keras variable, or None (distributed, other backend)."""
+    tf_variable = getattr(variable, "value", None)
+    try:
+        return tf_variable if isinstance(tf_variable, tf.Variable) and tf_variable.handle is not None else None
+    except (AttributeError, ValueError):
+        return None
+
+
+def _reader(variable: keras.Variable) -> Callable[[], np.ndarray]:
+    """A fast ``variable.numpy()``: TensorFlow's raw ReadVariableOp costs about a fifth of the Keras path,
+    which counts when it runs every batch (measured in ``benchmarks/bench_keras_lr_find.py``)."""
+    tf_variable = _tf_variable(variable)
+    if tf_variable is None:
+        return variable.numpy
+    handle, dtype = tf_variable.handle, tf_variable.dtype
+    return lambda: tf.raw_ops.ReadVariableOp(resource=handle, dtype=dtype).numpy()
+
+
+def _writer(variable: keras.Variable) -> Callable[[Any], Any]:
+    """A fast ``variable.assign(value)`` for a numpy `value` of the variable's dtype, or a Python float for a
+    float32 variable: TensorFlow's raw AssignVariableOp, skipping Keras's checks and the read-back."""
+    tf_variable = _tf_variable(variable)
+    if tf_variable is None:
+        return variable.assign
+    handle = tf_variable.handle
+    return lambda value: tf.raw_ops.AssignVariableOp(resource=handle, value=value)
+
+
 class _SavedState:
     """An in-memory copy of every model variable (weights, non-trainable state, random seeds) and every
     optimizer variable (iteration count, LR, slots), put back bit for bit by :meth:`restore`."""
@@ -44,12 +73,13 @@ class _SavedState:
         optimizer = model.optimizer
         if not optimizer.built:  # its slots would otherwise appear only inside the first train step
             optimizer.build(model.trainable_variables)
-        self._variables = list(model.variables) + list(optimizer.variables)
-        self._values = [np.array(v.numpy(), copy=True) for v in self._variables]
+        variables = list(model.variables) + list(optimizer.variables)
+        self._values = [np.array(_reader(v)(), copy=True) for v in variables]
+        self._writers = [_writer(v) for v in variables]
 
     def restore(self) -> None:
-        for variable, value in zip(self._variables, self._values):
-            variable.assign(value)
+        for write, value in zip(self._writers, self._values):
+            write(value)
 
 
 def _check_can_sweep(model: keras.Model) -> None:
@@ -132,7 +162,7 @@ class _BatchLoss:
 
     def __init__(self, model: keras.Model) -> None:
         trackers = [m for m in model.metrics if m.name == "loss" and hasattr(m, "count")]
-        self._count_variable = trackers[0].count if trackers else None
+        self._read_count = _reader(trackers[0].count) if trackers else None
         self.reset()
 
     def reset(self) -> None:
@@ -141,22 +171,18 @@ class _BatchLoss:
 
     def __call__(self, logs: dict[str, Any]) -> float:
         mean = float(logs["loss"])
-        if self._count_variable is None:
+        if self._read_count is None:
             return mean
-        count = float(self._count_variable.numpy())
+        count = float(self._read_count())
         total = mean * count
         loss = (total - self._sum) / (count - self._count)
         self._sum, self._count = total, count
         return loss
 
 
-def _fast_assign(variable: keras.Variable) -> Callable[[float], Any]:
-    """``variable.assign`` for once-per-batch use: through TensorFlow's own variable when there is one,
-    skipping Keras's checks and the read-back (a third of the cost, measured in benchmarks/)."""
-    tf_variable = getattr(variable, "value", None)
-    if isinstance(tf_variable, tf.Variable):
-        return lambda value: tf_variable.assign(value, read_value=False)
-    return variable.assign
+def _lr_writer(variable: keras.Variable) -> Callable[[float], Any]:
+    """Assign a Python float to the LR variable, the fast way when its dtype allows (float32)."""
+    return _writer(variable) if variable.dtype == "float32" else variable.assign
 
 
 # --------------------------------------------------------------------------- data
@@ -328,7 +354,7 @@ class LRRangeTest(keras.callbacks.Callback):
         self._exit = contextlib.ExitStack()
         saved = _SavedState(self.model)  # before the LR swap, so the original LR variable is the one saved
         self._exit.callback(saved.restore)
-        self._set_lr = _fast_assign(self._exit.enter_context(_settable_lr(self.model)))
+        self._set_lr = _lr_writer(self._exit.enter_context(_settable_lr(self.model)))
         self._batch_loss = _BatchLoss(self.model)
         self._val_loss = (
             None

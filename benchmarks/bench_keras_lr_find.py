@@ -115,7 +115,8 @@ def measure(model: keras.Model, x: np.ndarray, y: np.ndarray, num_iter: int, rep
         model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[callback])
 
     fit(StopAfter(2))  # trace the train step once, outside the timings
-    times = {"plain": [], "sweep": [], "hooks": [], "sweep, validation mode (5 batches per step)": [], "lr_find call": []}
+    names = ["plain", "sweep", "hooks", "sweep, validation mode (5 batches per step)", "lr_find call"]
+    times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(repeats):  # interleaved, so that a busy spell on the machine hits every variant alike
         times["plain"].append(cpu_time(lambda: fit(StopAfter(num_iter))))
         timed = TimedRangeTest(num_iter=num_iter, diverge=None)

@@ -113,6 +113,15 @@ def test_batch_logger_records_each_batchs_own_loss_lr_and_momentum():
     np.testing.assert_allclose(logger.log.momenta, 0.8, rtol=1e-7)
 
 
+def test_batch_logger_steps_count_batches_across_fits_and_executions():
+    model, logger = make_model(), BatchLogger()
+    model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0, callbacks=[logger])
+    model.compile(keras.optimizers.SGD(0.01), "mse", steps_per_execution=3)  # one callback per 3 batches
+    model.fit(X, Y, batch_size=BATCH, epochs=2, verbose=0, callbacks=[logger])
+    np.testing.assert_array_equal(logger.log.steps, [0, 1, 2, 5, 8])
+    np.testing.assert_array_equal(logger.log.epochs, [0, 0, 0, 0, 1])
+
+
 @pytest.mark.parametrize(
     "optimizer, momentum",
     [(lambda: keras.optimizers.Adam(1e-3, beta_1=0.85), 0.85), (lambda: keras.optimizers.Adagrad(0.1), None)],

@@ -569,7 +569,9 @@ class BatchLogger(keras.callbacks.Callback):
 
     The loss is the batch's loss, not the running mean ``fit`` reports; the LR is the one the step used
     (also under an LR schedule); the momentum is SGD's/RMSprop's ``momentum`` or Adam's ``beta_1``
-    (None for optimizers without one). Logging continues across ``fit`` calls; `step` counts all batches.
+    (None for optimizers without one). `step` is the global batch index and continues across ``fit`` calls.
+    With ``steps_per_execution=k`` Keras calls back once per k batches: a row then stands for the last
+    batch of the k (its step, LR and momentum) with the mean loss of all k.
     """
 
     def __init__(self, log: BatchLog | None = None) -> None:
@@ -579,17 +581,21 @@ class BatchLogger(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._batch_loss = _BatchLoss(self.model)
         self._epoch = 0
+        self._next_step = int(self.log.steps[-1]) + 1 if len(self.log) else 0
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._batch_loss.reset()
         self._epoch = epoch
+        self._epoch_start = self._next_step
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         optimizer = self.model.optimizer
+        step = self._epoch_start + batch
         self.log.append(
-            step=len(self.log), epoch=self._epoch, lr=_last_step_lr(optimizer),
+            step=step, epoch=self._epoch, lr=_last_step_lr(optimizer),
             loss=self._batch_loss(logs or {}), momentum=_momentum(optimizer),
         )  # fmt: skip
+        self._next_step = step + 1
 
     def save(self, path: Any) -> None:
         """Write the log to `path` (``.csv`` or ``.json``); read it back with ``lrlib.batch_log.BatchLog.load``."""

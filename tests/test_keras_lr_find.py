@@ -27,9 +27,11 @@ X = RNG.normal(size=(N, 4)).astype("float32")
 Y = (X @ RNG.normal(size=(4, 1)) + 0.1 * RNG.normal(size=(N, 1))).astype("float32")
 
 
-def make_model(optimizer=None, seed=0, with_input=True):
+def make_model(optimizer=None, seed=0, with_input=True, dropout=None):
     keras.utils.set_random_seed(seed)
     layers = [keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)]
+    if dropout:
+        layers.insert(1, keras.layers.Dropout(dropout))  # its random state is part of model.variables
     model = keras.Sequential(([keras.Input((4,))] if with_input else []) + layers)
     model.compile(optimizer or keras.optimizers.SGD(0.01, momentum=0.9), "mse")
     return model
@@ -226,9 +228,10 @@ def test_diverging_sweep_stops_early_and_restores():
 
 
 def test_unbuilt_model_and_optimizer_are_left_as_good_as_new():
-    """lr_find builds an unbuilt model and its optimizer; afterwards training matches a twin that never swept."""
-    swept = make_model(keras.optimizers.Adam(1e-2), with_input=False)
-    twin = make_model(keras.optimizers.Adam(1e-2), with_input=False)
+    """lr_find builds an unbuilt model and its optimizer; afterwards training (with dropout, so the layers'
+    random state matters) matches a twin that never swept."""
+    swept = make_model(keras.optimizers.Adam(1e-2), with_input=False, dropout=0.5)
+    twin = make_model(keras.optimizers.Adam(1e-2), with_input=False, dropout=0.5)
     twin(X[:BATCH])  # built like lr_find builds it, from the first batch
     lr_find(swept, X, Y, batch_size=BATCH, num_iter=10)
     assert int(swept.optimizer.iterations) == 0

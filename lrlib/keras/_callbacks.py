@@ -21,7 +21,6 @@ from lrlib.batch_log import COLUMNS, BatchLog
 from lrlib.keras._optimizers import momentum_variable, scalar_setter
 from lrlib.schedules import Schedule, cyclic, one_cycle
 from lrlib.schedules import _checks as check
-from lrlib.schedules._base import Formulas, MomentumSchedule
 
 _PER = ("batch", "epoch")
 
@@ -185,23 +184,18 @@ class ScheduleCallback(keras.callbacks.Callback):
 
 
 class CyclicLR(ScheduleCallback):
-    """Cyclical learning rates (Smith 2015) as a callback: ``lrlib.cyclic`` plus two classic extensions.
+    """Cyclical learning rates (Smith 2015) as a callback, stepped per batch: ``lrlib.cyclic`` with its two classic
+    extensions, seed 004's amplitude function and seed 000's decaying max LR.
 
     The LR rises from ``base_lr`` to ``max_lr`` over ``step_size`` batches, falls back over ``step_size_down``
-    (default ``step_size``) and repeats. With ``h(t)`` the triangle height in [0, 1] and ``scale(t)`` the
-    amplitude factor: ``lr(t) = base_lr + (max_lr - base_lr) * h(t) * scale(t)``, where ``scale`` is
-
-    - ``mode``: 1 (``"triangular"``), ``0.5 ** (cycle - 1)`` (``"triangular2"``), ``gamma ** t`` (``"exp_range"``);
-    - ``scale_fn`` (seed 004's amplitude function; replaces ``mode``): ``scale_fn(cycle)`` with the 1-based cycle
-      number for ``scale_mode="cycle"``, or ``scale_fn(t)`` for ``"iterations"``, exactly as torch ``CyclicLR``;
-      it receives a float, or a numpy array of floats when the schedule is evaluated vectorized (`dry_run`);
-    - times, with ``decay_every`` (seed 000's decaying cyclical LR), the shrinking of the peak: after ``k =
-      (cycle - 1) // decay_every`` decays the peak is ``max(base_lr, max_lr * decay ** k)`` (``decay_type="exp"``)
-      or ``max(base_lr, max_lr * (1 - decay * k))`` (``"linear"``), never below ``base_lr``.
+    (default ``step_size``) and repeats. Each cycle's swing is scaled by ``mode`` (``"triangular"``,
+    ``"triangular2"``, ``"exp_range"`` with ``gamma``) or by ``scale_fn`` (a function of the 1-based cycle number
+    for ``scale_mode="cycle"``, of the batch step for ``"iterations"``, exactly as torch ``CyclicLR``), and with
+    ``decay_every`` the peak shrinks every ``decay_every`` cycles by ``decay`` (``decay_type`` ``"exp"`` or
+    ``"linear"``, never below ``base_lr``); `lrlib.cyclic` gives the formulas.
 
     ``momentum=(high, low)`` cycles the momentum inversely, from ``high`` at ``base_lr`` to ``low`` at the peak,
-    with the same amplitude factor (torch's ``cycle_momentum``). Without ``scale_fn`` and ``decay_every`` this is
-    ``lrlib.cyclic`` and equals torch ``CyclicLR`` in all three modes; ``callback.schedule`` is the schedule.
+    with the same scaling (torch's ``cycle_momentum``). ``callback.schedule`` is the ``lrlib.cyclic`` schedule.
     """
 
     def __init__(
@@ -220,25 +214,10 @@ class CyclicLR(ScheduleCallback):
         momentum: Optional[tuple[float, float]] = None,
     ) -> None:
         high, low = _momentum_pair(momentum)
-        base = cyclic(base_lr, max_lr, step_size, step_size_down, mode, gamma, low, high)
-        if scale_fn is not None and mode != "triangular":
-            raise ValueError(f"mode must be 'triangular' when scale_fn is given (scale_fn replaces it), got {mode!r}")
-        if scale_fn is not None and not callable(scale_fn):
-            raise ValueError(f"scale_fn must be a function of the cycle number or step, got {scale_fn!r}")
-        check.choice("scale_mode", scale_mode, ("cycle", "iterations"))
-        if decay_every is not None:
-            check.integer("decay_every", decay_every, 1)
-            check.number("decay", decay, 0.0, 1.0, low_open=True, high_open=True)
-            check.choice("decay_type", decay_type, ("exp", "linear"))
-        if scale_fn is None and decay_every is None:
-            schedule = base
-        else:
-            cycle_size = step_size + (step_size if step_size_down is None else step_size_down)
-            peak = None if decay_every is None else _decayed_peak(base_lr, max_lr, decay_every, decay, decay_type)
-            factor = _amplitude(cycle_size, scale_fn, scale_mode, peak)
-            scaling = dict(scale_fn=scale_fn, scale_mode=scale_mode, decay_every=decay_every, decay=decay,
-                           decay_type=decay_type)
-            schedule = _amplitude_scaled(base, scaling, factor)
+        schedule = cyclic(
+            base_lr, max_lr, step_size, step_size_down, mode, gamma, base_momentum=low, max_momentum=high,
+            scale_fn=scale_fn, scale_mode=scale_mode, decay_every=decay_every, decay=decay, decay_type=decay_type,
+        )
         super().__init__(schedule, per="batch")
 
     _momentum_opt_out = "pass momentum=None"
@@ -310,56 +289,3 @@ def _momentum_pair(momentum: Optional[tuple[float, float]]) -> tuple[Optional[fl
     check.number("momentum[1]", low, 0.0, high)
     return float(high), float(low)
 
-
-def _decayed_peak(base_lr: float, max_lr: float, every: int, decay: float, kind: str) -> Callable[[Any, Any], Any]:
-    """``peak(cycle, xp)``: seed 000's max LR after ``(cycle - 1) // every`` decays, as a fraction of the range."""
-
-    def fraction(cycle: Any, xp: Any) -> Any:
-        k = xp.floor((cycle - 1.0) / every)
-        peak = max_lr * xp.power(decay, k) if kind == "exp" else max_lr * (1.0 - decay * k)
-        return (xp.maximum(peak, base_lr) - base_lr) / (max_lr - base_lr)
-
-    return fraction
-
-
-def _amplitude(
-    cycle_size: int,
-    scale_fn: Optional[Callable[[Any], Any]],
-    scale_mode: str,
-    peak: Optional[Callable[[Any, Any], Any]],
-) -> Callable[[Any, Any], Any]:
-    """``factor(t, xp)``: the product of ``scale_fn`` and the decayed-peak fraction at step ``t``."""
-
-    def factor(t: Any, xp: Any) -> Any:
-        cycle = xp.floor(1.0 + t / cycle_size)  # 1-based, as torch's CyclicLR passes it to scale_fn
-        value = 1.0
-        if scale_fn is not None:
-            value = value * scale_fn(cycle if scale_mode == "cycle" else t)
-        if peak is not None:
-            value = value * peak(cycle, xp)
-        return value
-
-    return factor
-
-
-def _amplitude_scaled(base: Schedule, scaling: dict[str, Any], factor: Callable[[Any, Any], Any]) -> Schedule:
-    """``base`` (an ``lrlib.cyclic``) with its swing above ``base_lr`` (and below ``max_momentum``) scaled by
-    ``factor(t, xp)``; ``scaling`` holds the arguments behind ``factor`` (for repr and equality).
-
-    A candidate for ``lrlib.cyclic(scale_fn=..., decay_every=...)``; kept here until lrlib.schedules has it. Its
-    config holds ``scale_fn`` itself, so unlike lrlib's constructors it is not JSON-able.
-    """
-    config = base.get_config()
-    base_lr, high_momentum = config["base_lr"], config["max_momentum"]
-    params = {"cyclic": base, **scaling}
-
-    def lr(t: Any, xp: Any) -> Any:
-        return base_lr + (base._lr(t, xp) - base_lr) * factor(t, xp)
-
-    if not base.has_momentum:
-        return Schedule("cyclic_scaled", params, Formulas(lr))
-
-    def momentum(t: Any, xp: Any) -> Any:
-        return high_momentum - (high_momentum - base._momentum(t, xp)) * factor(t, xp)
-
-    return MomentumSchedule("cyclic_scaled", params, Formulas(lr, momentum))

@@ -93,21 +93,38 @@ class Schedule:
         return self._lr(_as_float(t, xp, dtype), xp)
 
     def get_config(self) -> dict[str, Any]:
-        """``{"name": constructor name, **arguments}``, nested schedules as nested configs; JSON-able."""
-        return {"name": self._name, **{key: _to_config(value) for key, value in self._params.items()}}
+        """``{"name": constructor name, **arguments}``, nested schedules as nested configs; JSON-able.
+
+        Raises `TypeError` when an argument is a Python function (``cyclic``'s ``scale_fn``): JSON cannot hold
+        code. Such a schedule still pickles if its function does (a function defined at module level).
+        """
+        return self._config(portable=True)
+
+    def _config(self, portable: bool) -> dict[str, Any]:
+        """The config; with ``portable=False`` functions stay in it as objects (for equality, hash, pickle)."""
+        config = {"name": self._name}
+        for key, value in self._params.items():
+            if portable and callable(value) and not isinstance(value, Schedule):
+                raise TypeError(
+                    f"{self._name}(...) has no JSON config: its argument {key}={value!r} is a Python function, "
+                    "which a config cannot hold. Pickle the schedule instead (this works when the function is "
+                    "defined at module level), or rebuild it in code"
+                )
+            config[key] = _to_config(value, portable)
+        return config
 
     def __repr__(self) -> str:
         arguments = ", ".join(f"{key}={value!r}" for key, value in self._params.items())
         return f"{self._name}({arguments})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Schedule) and self.get_config() == other.get_config()
+        return isinstance(other, Schedule) and self._config(portable=False) == other._config(portable=False)
 
-    def __hash__(self) -> int:
-        return hash(json.dumps(self.get_config(), sort_keys=True))
+    def __hash__(self) -> int:  # a function argument hashes by its repr (equal functions are the same object)
+        return hash(json.dumps(self._config(portable=False), sort_keys=True, default=repr))
 
     def __reduce__(self) -> tuple[Callable[..., Schedule], tuple[dict[str, Any]]]:
-        return from_config, (self.get_config(),)
+        return from_config, (self._config(portable=False),)
 
 
 class MomentumSchedule(Schedule):
@@ -177,11 +194,11 @@ def _from_config(value: Any) -> Any:
     return value
 
 
-def _to_config(value: Any) -> Any:
+def _to_config(value: Any, portable: bool) -> Any:
     if isinstance(value, Schedule):
-        return value.get_config()
+        return value._config(portable)
     if isinstance(value, (list, tuple)):
-        return [_to_config(item) for item in value]
+        return [_to_config(item, portable) for item in value]
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
 
 from lrlib.schedules import _checks as check
-from lrlib.schedules._base import Formula, Formulas, constructor
+from lrlib.schedules._base import SCALAR, Formula, Formulas, constructor
 from lrlib.schedules.decay import cosine_curve, linear_curve
 
 _ANNEALS = {"cos": cosine_curve, "linear": linear_curve}
 _MODES = ("triangular", "triangular2", "exp_range")
+_SCALE_MODES = ("cycle", "iterations")
+_DECAY_TYPES = ("exp", "linear")
 
 
 @constructor
@@ -60,16 +64,37 @@ def cyclic(
     gamma: float = 1.0,
     base_momentum: Optional[float] = None,
     max_momentum: Optional[float] = None,
+    scale_fn: Optional[Callable[[Any], Any]] = None,
+    scale_mode: str = "cycle",
+    decay_every: Optional[int] = None,
+    decay: float = 0.5,
+    decay_type: str = "exp",
 ) -> Formulas:
     """Cyclical learning rate (Smith 2015): up from ``base_lr`` to ``max_lr`` in ``step_size`` steps, back down in
-    ``step_size_down`` (default ``step_size``), and again. With ``c`` the cycle's rise-or-fall fraction in [0, 1]:
+    ``step_size_down`` (default ``step_size``), and again. With ``h`` the cycle's rise-or-fall fraction in [0, 1]
+    and ``cycle = floor(1 + t / (step_size + step_size_down))`` the 1-based cycle number:
 
-    ``base_lr + (max_lr - base_lr) * c * scale``, where ``scale`` is 1 (``"triangular"``), halves every cycle
-    (``"triangular2"``: ``0.5 ** (cycle - 1)``) or decays every step (``"exp_range"``: ``gamma ** t``).
+    ``base_lr + (max_lr - base_lr) * h * scale * peak``, where ``scale`` sets the swing of each cycle:
 
-    Equals torch ``CyclicLR(base_lr, max_lr, step_size_up=step_size, step_size_down, mode, gamma)``. Given
-    ``base_momentum`` and ``max_momentum``, the momentum cycles inversely, ``max_momentum - (max_momentum -
-    base_momentum) * c * scale``, as torch's ``cycle_momentum=True`` does; without them ``has_momentum`` is False.
+    - by ``mode``: 1 (``"triangular"``), ``0.5 ** (cycle - 1)`` (``"triangular2"``) or ``gamma ** t``
+      (``"exp_range"``);
+    - or by ``scale_fn`` (the amplitude function; ``mode`` must then stay ``"triangular"``): ``scale_fn(cycle)``
+      for ``scale_mode="cycle"``, ``scale_fn(t)`` for ``"iterations"``, as in torch. It receives floats: one
+      float, a float64 array (when it rejects arrays lrlib falls back to ``np.vectorize``), or, built into a
+      Keras graph, a tensor. A schedule with a ``scale_fn`` has no JSON config (``get_config`` raises
+      `TypeError`) and pickles only if the function does.
+
+    and ``peak`` (seed 000's decaying max LR, off when ``decay_every`` is None) shrinks the swing after every
+    ``decay_every`` cycles. After ``k = floor((cycle - 1) / decay_every)`` decays the peak of the cycle is
+
+    - ``decay_type="exp"``: ``base_lr + (max_lr - base_lr) * decay ** k``, approaching ``base_lr``;
+    - ``decay_type="linear"``: ``max(base_lr, max_lr - (max_lr - base_lr) * decay * k)``, reaching ``base_lr``
+      after ``ceil(1 / decay)`` decays and staying there (the LR is then constant).
+
+    Equals torch ``CyclicLR(base_lr, max_lr, step_size_up=step_size, step_size_down, mode, gamma, scale_fn,
+    scale_mode)`` without ``decay_every``. Given ``base_momentum`` and ``max_momentum``, the momentum cycles
+    inversely, ``max_momentum - (max_momentum - base_momentum) * h * scale * peak``, as torch's
+    ``cycle_momentum=True`` does; without them ``has_momentum`` is False.
     """
     check.positive("base_lr", base_lr)
     check.number("max_lr", max_lr, base_lr, low_open=True)
@@ -83,17 +108,15 @@ def cyclic(
         raise ValueError(f"gamma must be 1.0 unless mode='exp_range' (it is unused by mode={mode!r}), got {gamma!r}")
     cycle_size = float(step_size + (step_size if step_size_down is None else step_size_down))
     rise = step_size / cycle_size
+    scale = _cycle_scale(mode, gamma, scale_fn, scale_mode)
+    peak = _decayed_peak(decay_every, decay, decay_type)
 
     def amplitude(t: Any, xp: Any) -> Any:
-        """How far above the base the cycle is at ``t``, as a fraction of the full range (``c * scale``)."""
+        """How far above the base the cycle is at ``t``, as a fraction of the full range (``h * scale * peak``)."""
         cycle = xp.floor(1.0 + t / cycle_size)
         x = 1.0 + t / cycle_size - cycle
         height = xp.where(x <= rise, x / rise, (x - 1.0) / (rise - 1.0))
-        if mode == "triangular2":
-            return height * xp.power(0.5, cycle - 1.0)
-        if mode == "exp_range":
-            return height * xp.power(gamma, t)
-        return height
+        return height * scale(cycle, t, xp) * peak(cycle, xp)
 
     def lr_formula(t: Any, xp: Any) -> Any:
         return base_lr + (max_lr - base_lr) * amplitude(t, xp)
@@ -101,6 +124,72 @@ def cyclic(
     if not check.momentum_range(base_momentum, max_momentum):
         return Formulas(lr_formula)
     return Formulas(lr_formula, lambda t, xp: max_momentum - (max_momentum - base_momentum) * amplitude(t, xp))
+
+
+def _cycle_scale(
+    mode: str, gamma: float, scale_fn: Optional[Callable[[Any], Any]], scale_mode: str
+) -> Callable[[Any, Any, Any], Any]:
+    """Check ``scale_fn`` and ``scale_mode``; return ``scale(cycle, t, xp)``, each cycle's swing factor."""
+    check.choice("scale_mode", scale_mode, _SCALE_MODES)
+    if scale_fn is None:
+        if scale_mode != "cycle":
+            raise ValueError(f"scale_mode must be 'cycle' unless scale_fn is given (it is unused), got {scale_mode!r}")
+        if mode == "triangular2":
+            return lambda cycle, t, xp: xp.power(0.5, cycle - 1.0)
+        if mode == "exp_range":
+            return lambda cycle, t, xp: xp.power(gamma, t)
+        return lambda cycle, t, xp: 1.0
+    if not callable(scale_fn):
+        raise ValueError(f"scale_fn must be None or a function of the cycle number or the step, got {scale_fn!r}")
+    if mode != "triangular":
+        raise ValueError(f"mode must be 'triangular' when scale_fn is given (scale_fn replaces it), got {mode!r}")
+    if scale_mode == "cycle":
+        return lambda cycle, t, xp: _call_scale_fn(scale_fn, cycle, xp)
+    return lambda cycle, t, xp: _call_scale_fn(scale_fn, t, xp)
+
+
+def _call_scale_fn(scale_fn: Callable[[Any], Any], x: Any, xp: Any) -> Any:
+    """``scale_fn(x)`` in namespace ``xp``: as is for one float; vectorized for numpy (element by element when
+    the function only takes scalars); traced for a graph namespace, with a clear error when it cannot be."""
+    if xp is SCALAR:
+        return scale_fn(x)
+    if xp is np:
+        try:
+            value = np.asarray(scale_fn(x), dtype=np.float64)
+            if value.shape in (np.shape(x), ()):
+                return value
+        except Exception:  # noqa: BLE001 - e.g. math.pow or an `if` on an array: retry one element at a time
+            pass
+        return np.vectorize(scale_fn, otypes=[np.float64])(x)
+    try:
+        return scale_fn(x)
+    except Exception as error:
+        namespace = getattr(xp, "__name__", type(xp).__name__)
+        raise TypeError(
+            f"scale_fn={scale_fn!r} cannot be evaluated on a {namespace} tensor ({type(error).__name__}: {error}). "
+            "To build this schedule into a graph (lrlib.keras.schedule), write scale_fn with arithmetic operators "
+            "only, e.g. lambda cycle: 0.5 ** (cycle - 1), or drive training with a callback that evaluates it "
+            "in Python (lrlib.keras.CyclicLR)"
+        ) from error
+
+
+def _decayed_peak(decay_every: Optional[int], decay: float, decay_type: str) -> Callable[[Any, Any], Any]:
+    """Check the decay arguments; return ``peak(cycle, xp)``, the cycle's peak above ``base_lr`` as a fraction of
+    ``max_lr - base_lr`` (seed 000's max LR decayed every ``decay_every`` cycles, never below ``base_lr``)."""
+    check.choice("decay_type", decay_type, _DECAY_TYPES)
+    if decay_every is None:
+        if (decay, decay_type) != (0.5, "exp"):
+            raise ValueError(
+                f"decay and decay_type are used only with decay_every; without it they must keep their defaults "
+                f"0.5 and 'exp', got decay={decay!r}, decay_type={decay_type!r}"
+            )
+        return lambda cycle, xp: 1.0
+    check.integer("decay_every", decay_every, 1)
+    if decay_type == "exp":
+        check.number("decay", decay, 0.0, 1.0, low_open=True, high_open=True)
+        return lambda cycle, xp: xp.power(decay, xp.floor((cycle - 1.0) / decay_every))
+    check.number("decay", decay, 0.0, 1.0, low_open=True)
+    return lambda cycle, xp: xp.maximum(1.0 - decay * xp.floor((cycle - 1.0) / decay_every), 0.0)
 
 
 def _phases(anneal: str, ends: Sequence[float], values: Sequence[float]) -> Formula:

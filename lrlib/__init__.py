@@ -26,7 +26,7 @@ _SCHEDULES = [
     "sequence",
     "from_config",
 ]
-_SUBMODULES = ["schedules", "range_test", "batch_log", "data", "models", "plot", "explorer", "torch", "keras", "toy"]
+_SUBMODULES = ["schedules", "range_test", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]
 
 __all__ = _SCHEDULES + _SUBMODULES
 __getattr__, __dir__ = lazy_exports(

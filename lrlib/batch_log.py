@@ -88,7 +88,9 @@ class BatchLog:
     epochs = property(lambda self: self.column("epoch"), doc="The epoch of each row.")
     lrs = property(lambda self: self.column("lr"), doc="The learning rate each batch was trained with.")
     losses = property(lambda self: self.column("loss"), doc="The training loss of each batch.")
-    momenta = property(lambda self: self.column("momentum"), doc="The momentum (Adam: beta_1) of each batch, NaN if none.")
+    momenta = property(
+        lambda self: self.column("momentum"), doc="The momentum (Adam: beta_1) of each batch, NaN if none."
+    )
 
     # ----------------------------------------------------------------------- files
 

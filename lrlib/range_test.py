@@ -98,10 +98,11 @@ def valley(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray) -> float |
     """fastai's ``valley`` rule (fastai/callback/schedule.py), ported step by step.
 
     After fastai's trimming (first tenth and last 5 points), find the longest strictly decreasing
-    subsequence of the losses (the "valley"; ties resolved like fastai: the first longest one wins), and return the LR at ``start + int(len/3) + int(len/6)`` of it, i.e. about
-    half-way down the valley's upper two thirds. fastai's start index is ``end - length`` (one before the
-    valley's first point); that is kept. The one deviation: fastai's index can be -1 for a valley shorter
-    than 3 points that begins at the first point, which Python reads as the *last* point; here it is 0.
+    subsequence of the smoothed losses (the "valley"; ties resolved like fastai: the first longest one
+    wins) and return the LR at ``start + int(length / 3) + int(length / 6)`` of it, about half-way down
+    the valley's upper two thirds. fastai's start index is ``end - length`` (one before the valley's first
+    point); that is kept. The one deviation: fastai's index can be -1 for a valley shorter than 3 points
+    that begins at the first point, which Python reads as the *last* point; here it is 0.
     """
     lrs, losses = _trim(lrs, smoothed, len(lrs) // 10, 5)
     n = len(losses)
@@ -329,15 +330,19 @@ class RangeTestResult:
 class RangeTest:
     """The sweep, step by step: ask :meth:`lr_for` which LR to train step `i` with, :meth:`record` the loss.
 
-    `smooth` is the EMA factor beta of the smoothed loss (0 disables smoothing). `diverge` is the
-    divergence stop, scale- and shift-free so that it works for negative or near-zero losses: the sweep
-    stops once the smoothed loss has climbed back above its lowest value by more than ``diverge`` times the
-    drop it had achieved (the highest smoothed value before the minimum minus the minimum). The floor of
-    that drop is the noise: six standard deviations of the smoothed loss, estimated from the spread of the
-    raw losses around it at the minimum (not later, where an explosion would inflate it), so that a flat
-    noisy curve does not stop itself. ``diverge=1`` stops when the loss is back where it started. The minimum is tracked only after a
-    warm-up of a tenth of the sweep (at least 5 steps), when the smoothed loss rests on enough values. ``diverge=None`` disables the stop; a non-finite
-    loss always stops the sweep.
+    `smooth` is the factor beta of the bias-corrected EMA recorded as the smoothed loss (0 disables it;
+    fastai's 0.98 by default). `rule` names the suggestion rule of :data:`RULES` (default
+    ``"half_descent"``, the most accurate on ``benchmarks/bench_lr_find.py``).
+
+    `diverge` is the divergence stop. It is free of the loss's offset and scale, so that it works for
+    negative or near-zero losses: the sweep stops once the smoothed loss has climbed back above its lowest
+    value by more than ``diverge`` times the drop it had achieved (the highest smoothed value before the
+    minimum, minus the minimum); ``diverge=1`` stops when the loss is back where it started. The drop is
+    floored by the noise (six standard deviations of the smoothed loss, estimated from the spread of the
+    raw losses at the minimum, not later, where an explosion would inflate it), so that a flat noisy curve
+    does not stop itself; and the minimum is tracked only after a warm-up of a tenth of the sweep (at least
+    5 steps), when the smoothed loss rests on enough values. ``diverge=None`` disables the stop. A
+    non-finite loss always stops the sweep.
     """
 
     def __init__(
@@ -399,7 +404,9 @@ class RangeTest:
         model or data are broken before any LR has had an effect: that raises ``ValueError``.
         """
         if self.done:
-            raise RuntimeError(f"the sweep is finished ({self.step} steps, diverged={self.diverged}); start a new RangeTest")
+            raise RuntimeError(
+                f"the sweep is finished ({self.step} steps, diverged={self.diverged}); start a new RangeTest"
+            )
         loss = float(loss)
         if not math.isfinite(loss):
             if self.step == 0:
@@ -439,9 +446,9 @@ class RangeTest:
         """A generous bound (6 standard deviations) on how far the smoothed loss strays by chance.
 
         The raw losses' standard deviation is estimated from their mean absolute deviation from the smoothed
-        curve (a bias-corrected EMA with factor 0.98 whatever `smooth` is, times sqrt(pi/2), exact for
-        Gaussian noise); the bias-corrected EMA of k values with factor
-        beta has variance ``sigma**2 * (1 - beta) / (1 + beta) * (1 - beta**(2k)) / (1 - beta**k)**2``.
+        curve (averaged by a bias-corrected EMA with factor 0.98 whatever `smooth` is, times sqrt(pi/2),
+        exact for Gaussian noise); the bias-corrected EMA of k values with factor beta has the variance
+        ``sigma**2 * (1 - beta) / (1 + beta) * (1 - beta**(2k)) / (1 - beta**k)**2``.
         """
         beta, k = self.smooth, self.step
         sigma = self._spread / (1.0 - _SPREAD_BETA**k) * math.sqrt(math.pi / 2)

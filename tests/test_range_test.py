@@ -373,6 +373,9 @@ def test_plot_uses_a_log_axis_and_marks_the_suggestion():
 
 
 def test_importing_the_core_imports_neither_matplotlib_nor_a_framework():
-    code = "import sys, lrlib.range_test; print(sorted(m for m in ('matplotlib', 'torch', 'tensorflow', 'keras') if m in sys.modules))"
+    code = (
+        "import sys, lrlib.range_test; "
+        "print(sorted(m for m in ('matplotlib', 'torch', 'tensorflow', 'keras') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

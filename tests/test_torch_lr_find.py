@@ -29,7 +29,9 @@ def make_model() -> nn.Module:
 
 def make_batches(n: int = 8, batch_size: int = 8, seed: int = 1) -> list[tuple[torch.Tensor, torch.Tensor]]:
     g = torch.Generator().manual_seed(seed)
-    return [(torch.randn(batch_size, 6, generator=g), torch.randint(0, 3, (batch_size,), generator=g)) for _ in range(n)]
+    return [
+        (torch.randn(batch_size, 6, generator=g), torch.randint(0, 3, (batch_size,), generator=g)) for _ in range(n)
+    ]
 
 
 OPTIMIZERS = {

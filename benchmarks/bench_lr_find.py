@@ -18,7 +18,7 @@ rule; the sweep's overhead beyond its training steps, measured three ways. The d
 (``half_descent``) was chosen on the first eight tasks with seeds 0-2; the last two tasks were added
 afterwards as a check on tasks it was not designed on (``--first-seed 3`` gives unseen seeds too).
 
-Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_lr_find.py`` (about 6 minutes on an idle core);
+Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_lr_find.py`` (7 minutes on one core of a shared machine);
 ``--quick`` runs a smaller version for a smoke test, ``--tasks TEXT`` a subset, ``--json PATH`` also
 writes every number measured (including each sweep's curve).
 """

@@ -138,16 +138,20 @@ def zero_lag_smooth(lrs: np.ndarray, losses: np.ndarray, decades: float = _ZERO_
 
 
 def half_descent(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray) -> float | None:
-    """The LR at which the loss is half-way down its descent: lrlib's rule, chosen by measurement.
+    """The LR at which the loss is half-way down its final descent: lrlib's rule, chosen by measurement.
 
     On the zero-lag smoothed curve (:func:`zero_lag_smooth`; the recorded EMA lags too much to locate
-    anything), take the starting level as the median over the first third of the sweep and the bottom as
-    the minimum after the first tenth (fastai's trimming); return the first LR after the last point above
-    the level half-way between them, before the minimum. Unlike the steepest slope it reads a level, not
-    a derivative, so noise moves it little; unlike "minimum / 10" it needs no fixed factor, which is wrong
-    for curves whose descent is short (the best LR close to the minimum) or long. On the benchmark
-    (``benchmarks/bench_lr_find.py``) it lands closer to the best constant LR than the other rules.
-    Returns None when there is no descent: the minimum lies within the first third.
+    anything), the starting level is the median over the first third of the sweep. The final descent is
+    the stretch after the curve last stood at that level, ending where it last was below it (before the
+    final rise); its bottom is its minimum (after fastai's trimming of the first tenth). Earlier dips
+    below the starting level are noise in the plateau, not the descent the LR causes. The suggestion is
+    the first LR after the last point above the level half-way between start and bottom.
+
+    Unlike the steepest slope it reads a level, not a derivative, so noise moves it little; unlike
+    "minimum / 10" it needs no fixed factor, which is wrong for curves whose descent is short (the best
+    LR close to the minimum) or long. On ``benchmarks/bench_lr_find.py`` it lands closer to the best
+    constant LR than the other rules. Returns None when there is no descent: the curve never goes below
+    its starting level, or only within the first third.
     """
     n = len(losses)
     if n < 10:
@@ -155,9 +159,15 @@ def half_descent(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray) -> f
     curve = zero_lag_smooth(lrs, losses)
     top = float(np.median(curve[: n // 3]))
     lrs, curve = _trim(lrs, curve, n // 10, 0)
-    bottom = int(np.argmin(curve))
-    if bottom + n // 10 < n // 3 or not curve[bottom] < top:
-        return None  # the minimum lies in the starting region: there is no descent to read
+    below = np.flatnonzero(curve < top)
+    if not len(below):
+        return None
+    end = int(below[-1])
+    at_start_level = np.flatnonzero(curve[:end] >= top)
+    start = int(at_start_level[-1]) + 1 if len(at_start_level) else 0
+    bottom = start + int(np.argmin(curve[start : end + 1]))
+    if bottom + n // 10 < n // 3:
+        return None  # the descent lies in the starting region
     above = np.flatnonzero(curve[: bottom + 1] > top - 0.5 * (top - curve[bottom]))
     first_below = above[-1] + 1 if len(above) else 0
     return float(lrs[min(first_below, bottom)])

@@ -308,6 +308,16 @@ def test_half_descent_tolerates_noise():
         assert 10**-3.25 <= half_descent(lrs, noisy, noisy) <= 10**-2.75
 
 
+def test_half_descent_reads_the_final_descent_not_a_dip_in_the_plateau():
+    # A weak descent (to ~0.89 after smoothing) before the explosion, and earlier a deeper dip (to ~0.8)
+    # of the kind noise makes on a flat plateau: the rule must read the final descent, at lr ~ 1e-2.
+    lrs = sweep_lrs(1e-7, 10.0, 161)
+    x = np.log10(lrs)
+    curve = 1.0 - 0.075 * (1 + np.tanh(3.0 * (x + 2.0))) - 0.3 * np.exp(-0.5 * ((x + 5.0) / 0.4) ** 2)
+    curve += np.exp(3.0 * (x - 0.5))
+    assert 10**-2.5 <= half_descent(lrs, curve, curve) <= 10**-1.5
+
+
 def test_half_descent_declines_a_curve_that_never_descends():
     lrs = sweep_lrs(1e-7, 10.0, 100)
     rising = np.linspace(1.0, 3.0, 100)

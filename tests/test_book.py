@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load_book_script():
-    spec = importlib.util.spec_from_file_location("book", ROOT / "scripts" / "book.py")
+    spec = importlib.util.spec_from_file_location("course_book", ROOT / "scripts" / "book.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["book"] = module
+    sys.modules["course_book"] = module
     spec.loader.exec_module(module)
     return module
 

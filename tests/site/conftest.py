@@ -21,9 +21,9 @@ BOOK_ROOT = Path(os.environ.get("LRLIB_BOOK_ROOT", ROOT))
 
 def _load_book_script():
     """scripts/book.py as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("book", ROOT / "scripts" / "book.py")
+    spec = importlib.util.spec_from_file_location("course_book", ROOT / "scripts" / "book.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules["book"] = module
+    sys.modules["course_book"] = module
     spec.loader.exec_module(module)
     return module
 

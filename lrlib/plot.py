@@ -14,8 +14,8 @@ import numpy as np
 
 _LABELS = {
     "train_loss": "train loss", "train_acc": "train acc", "test_loss": "test loss", "test_acc": "test acc",
-    "lr": "learning rate", "loss": "train loss", "accuracy": "train acc", "val_loss": "test loss",
-    "val_accuracy": "test acc", "learning_rate": "learning rate",
+    "lr": "learning rate", "loss": "train loss", "accuracy": "train acc", "val_loss": "validation loss",
+    "val_accuracy": "validation acc", "learning_rate": "learning rate",
 }
 
 

@@ -75,6 +75,7 @@ def test_histories_read_keras_history_objects():
 
     axes = plot.histories({"keras": KerasHistory()}, metrics=("loss", "val_accuracy", "lr"))
     assert [len(ax.lines) for ax in axes] == [1, 1, 0]
+    assert [ax.get_ylabel() or ax.get_title() for ax in axes[:2]] == ["train loss", "validation acc"]
 
 
 def test_history_draws_metrics_left_and_lr_right():

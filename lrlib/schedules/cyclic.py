@@ -84,8 +84,10 @@ def cyclic(
       Keras graph, a tensor. A schedule with a ``scale_fn`` has no JSON config (``get_config`` raises
       `TypeError`) and pickles only if the function does.
 
-    and ``peak`` (seed 000's decaying max LR, off when ``decay_every`` is None) shrinks the swing after every
-    ``decay_every`` cycles. After ``k = floor((cycle - 1) / decay_every)`` decays the peak of the cycle is
+    and ``peak`` (a decaying max LR after seed 000, off when ``decay_every`` is None) shrinks the swing after
+    every ``decay_every`` cycles. Seed 000 multiplies ``max_lr`` itself by ``decay`` and floors it at ``base_lr``;
+    lrlib decays the height above ``base_lr`` instead, so the cycle never collapses to a constant LR (the two
+    agree when ``base_lr`` is small next to ``max_lr``; notebook 06's exercises compare them). After ``k = floor((cycle - 1) / decay_every)`` decays the peak of the cycle is
 
     - ``decay_type="exp"``: ``base_lr + (max_lr - base_lr) * decay ** k``, approaching ``base_lr``;
     - ``decay_type="linear"``: ``max(base_lr, max_lr - (max_lr - base_lr) * decay * k)``, reaching ``base_lr``
@@ -175,7 +177,7 @@ def _call_scale_fn(scale_fn: Callable[[Any], Any], x: Any, xp: Any) -> Any:
 
 def _decayed_peak(decay_every: Optional[int], decay: float, decay_type: str) -> Callable[[Any, Any], Any]:
     """Check the decay arguments; return ``peak(cycle, xp)``, the cycle's peak above ``base_lr`` as a fraction of
-    ``max_lr - base_lr`` (seed 000's max LR decayed every ``decay_every`` cycles, never below ``base_lr``)."""
+    ``max_lr - base_lr`` (the max LR decayed every ``decay_every`` cycles, never below ``base_lr``)."""
     check.choice("decay_type", decay_type, _DECAY_TYPES)
     if decay_every is None:
         if (decay, decay_type) != (0.5, "exp"):

@@ -518,8 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["generate", "check", "build"])
     parser.add_argument("--root", type=Path, default=ROOT, help="the course directory holding book.toml (default: this repository)")
     parser.add_argument(
-        "--jobs", type=int, default=min(os.cpu_count() or 1, 4),
-        help="build only: notebooks executed side by side before the build (default: the cores, at most 4; 1: Jupyter Book runs them one by one)",
+        "--jobs", type=int, default=1,
+        help="build only: notebooks executed side by side before the build (default 1: Jupyter Book runs them one "
+        "by one; measured on 2 cores, 2 jobs made PyTorch's threads fight and the 01 notebook 5x slower)",
     )
     args, extra = parser.parse_known_args(argv)
     if args.jobs < 1:

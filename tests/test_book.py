@@ -5,10 +5,8 @@ Fast: nothing is built or executed. The site build and the browser test are in t
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
@@ -17,18 +15,12 @@ import yaml
 from jupyter_book.config import get_final_config
 from nbformat.v4 import new_markdown_cell, new_notebook
 
+from _book_script import load_book_script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _load_book_script():
-    spec = importlib.util.spec_from_file_location("course_book", ROOT / "scripts" / "book.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["course_book"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-book_script = _load_book_script()
+book_script = load_book_script()
 BOOK = book_script.load_book(ROOT)
 
 

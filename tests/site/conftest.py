@@ -6,12 +6,12 @@ scripts/site_test.sh builds and serves the site, then runs them with LRLIB_SITE_
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
 
 import pytest
+from _book_script import load_book_script
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -19,16 +19,7 @@ ROOT = HERE.parent.parent
 BOOK_ROOT = Path(os.environ.get("LRLIB_BOOK_ROOT", ROOT))
 
 
-def _load_book_script():
-    """scripts/book.py as a module (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("course_book", ROOT / "scripts" / "book.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["course_book"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-book_script = _load_book_script()
+book_script = load_book_script()
 BOOK = book_script.load_book(BOOK_ROOT)
 
 

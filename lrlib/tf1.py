@@ -1,6 +1,6 @@
 """TensorFlow 1 style training in TensorFlow 2: a graph, placeholders, a global step and a session loop.
 
-Pre-2019 TensorFlow code (seed 003 of the course) computes the learning rate as a tensor of the global step,
+Pre-2019 TensorFlow code (TensorFlow 1 tutorials) computes the learning rate as a tensor of the global step,
 with ``tf.cond``, ``tf.compat.v1.train.exponential_decay`` or ``piecewise_constant``, or feeds it through a
 placeholder from Python at every step. That code still runs in TensorFlow 2 through ``tf.compat.v1``. This
 module holds the plumbing notebook 04 and its exercises share: a small classifier built from placeholders and

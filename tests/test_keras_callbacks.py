@@ -250,7 +250,7 @@ def test_amplitude_function_reproduces_the_torch_modes():
 
 
 def test_amplitude_function_scales_each_cycle():
-    """Seed 004's example: each cycle's swing a third of the one before."""
+    """keras_one_cycle_clr's README example: each cycle's swing a third of the one before."""
     run = CyclicLR(0.01, 0.1, 5, scale_fn=lambda c: (1 / 3) ** (c - 1), momentum=(0.95, 0.85)).dry_run(60)
     swing = np.arange(6)
     np.testing.assert_allclose(run["lr"][5::10] - 0.01, 0.09 / 3.0**swing, rtol=1e-12)

@@ -1,6 +1,6 @@
-"""lrlib.cyclic's amplitude function (torch's ``scale_fn``/``scale_mode``) and seed 000's decaying max LR.
+"""lrlib.cyclic's amplitude function (torch's ``scale_fn``/``scale_mode``) and Drxan/DNN_Learning_Rate's decaying max LR.
 
-References: torch ``CyclicLR`` stepped in a loop (relative error <= 1e-6), and seed 000's rule re-implemented
+References: torch ``CyclicLR`` stepped in a loop (relative error <= 1e-6), and Drxan/DNN_Learning_Rate's ``CircularLR`` rule re-implemented
 step by step (a running max LR, decayed at the start of every ``decay_every``-th cycle, never below base_lr).
 """
 
@@ -80,10 +80,10 @@ def test_scale_fn_combines_with_the_decaying_peak_as_torch_does_with_their_produ
     assert_rel(schedule(np.arange(STEPS)), expected, TORCH_RTOL)
 
 
-# --- the decaying max LR against seed 000's rule -------------------------------------------------------------
+# --- the decaying max LR against Drxan/DNN_Learning_Rate's rule -------------------------------------------------------------
 
 def seed_000_cyclic(base_lr, max_lr, up, down, every, decay, decay_type, steps):
-    """Seed 000's decaying CLR step by step: at the start of every ``every``-th cycle after the first the running
+    """Drxan/DNN_Learning_Rate's decaying CLR step by step: at the start of every ``every``-th cycle after the first the running
     max LR decays (exp: its height above base_lr times ``decay``; linear: minus ``decay`` of the first height),
     then ``max_lr = max(max_lr, base_lr)``. Returns the LRs and each step's height fraction of the first peak."""
     peak, lrs, fractions = max_lr, [], []

@@ -87,7 +87,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         """The learning rates (and momenta) the callback would set over ``steps`` steps, without training.
 
         Returns ``{"step": ..., "lr": ..., "momentum": ...}`` arrays (momentum only when it is cycled); the steps
-        are batches for ``per="batch"`` and epochs for ``per="epoch"``. Seed 004's ``test_run``.
+        are batches for ``per="batch"`` and epochs for ``per="epoch"``. keras_one_cycle_clr's ``test_run``.
         """
         steps = self._dry_run_steps(steps)
         schedule = self.schedule_for(steps)
@@ -185,7 +185,7 @@ class ScheduleCallback(keras.callbacks.Callback):
 
 class CyclicLR(ScheduleCallback):
     """Cyclical learning rates (Smith 2015) as a callback, stepped per batch: ``lrlib.cyclic`` with its two classic
-    extensions, seed 004's amplitude function and seed 000's decaying max LR.
+    extensions, keras_one_cycle_clr's amplitude function and Drxan/DNN_Learning_Rate's decaying max LR.
 
     The LR rises from ``base_lr`` to ``max_lr`` over ``step_size`` batches, falls back over ``step_size_down``
     (default ``step_size``) and repeats. Each cycle's swing is scaled by ``mode`` (``"triangular"``,

@@ -1,6 +1,6 @@
 """Keras training histories: join the histories of successive ``fit`` calls, and plot losses and LR per epoch.
 
-Seed 004 trains one-cycle after one-cycle and joins the runs (its ``concatenate_history`` and
+keras_one_cycle_clr (psklight) trains one-cycle after one-cycle and joins the runs (its ``concatenate_history`` and
 ``plot_from_history``); these are the Keras 3 versions, working on ``keras.callbacks.History`` objects (what
 ``model.fit`` returns) or plain ``{metric: [per-epoch values]}`` dicts.
 """

@@ -226,7 +226,7 @@ def epochs_for_sweep(
 ) -> int:
     """The number of epochs ``model.fit`` must run for a range test of `num_iter` batches on `x`.
 
-    ``ceil(num_iter / batches_per_epoch)`` (seed 004's ``find_n_epoch``), where the batches per epoch are
+    ``ceil(num_iter / batches_per_epoch)`` (keras_one_cycle_clr's ``find_n_epoch``), where the batches per epoch are
     `steps_per_epoch` if given, else ``ceil(len(x) / batch_size)`` for arrays (``batch_size`` defaults to
     32, as in ``fit``), the cardinality of a ``tf.data.Dataset``, or ``len(x)`` of a ``keras.utils.PyDataset``.
     A Python generator or an infinite dataset has no length: pass `steps_per_epoch`.
@@ -540,7 +540,7 @@ def weight_decay_grid(
     """One LR range test per weight decay, each from the same starting state; ``{wd: result}``.
 
     Each sweep trains with the optimizer's real decoupled ``weight_decay`` (``w -= lr * wd * w`` every
-    step, Keras 3's implementation for every optimizer; seed 004's grid set Keras 2's ``decay``, which is
+    step, Keras 3's implementation for every optimizer; keras_one_cycle_clr's grid set Keras 2's ``decay``, which is
     LR decay). The optimizer's own ``weight_decay`` is put back afterwards. `lr_find_options` go to
     :func:`lr_find` (e.g. ``validation_data`` and ``batches_per_val``: weight decay shows on held-out loss;
     ``shuffle=False`` makes the sweeps see the same batches).

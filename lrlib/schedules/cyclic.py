@@ -84,10 +84,12 @@ def cyclic(
       Keras graph, a tensor. A schedule with a ``scale_fn`` has no JSON config (``get_config`` raises
       `TypeError`) and pickles only if the function does.
 
-    and ``peak`` (a decaying max LR after seed 000, off when ``decay_every`` is None) shrinks the swing after
-    every ``decay_every`` cycles. Seed 000 multiplies ``max_lr`` itself by ``decay`` and floors it at ``base_lr``;
-    lrlib decays the height above ``base_lr`` instead, so the cycle never collapses to a constant LR (the two
-    agree when ``base_lr`` is small next to ``max_lr``; notebook 06's exercises compare them). After ``k = floor((cycle - 1) / decay_every)`` decays the peak of the cycle is
+    and ``peak`` (a decaying max LR after the ``CircularLR`` callback of Drxan/DNN_Learning_Rate, off when
+    ``decay_every`` is None) shrinks the swing after every ``decay_every`` cycles. That callback multiplies
+    ``max_lr`` itself by ``decay`` and floors it at ``base_lr``; lrlib decays the height above ``base_lr``
+    instead, so the cycle never collapses to a constant LR (the two agree when ``base_lr`` is small next to
+    ``max_lr``; notebook 06's exercises compare them). After ``k = floor((cycle - 1) / decay_every)`` decays the
+    peak of the cycle is
 
     - ``decay_type="exp"``: ``base_lr + (max_lr - base_lr) * decay ** k``, approaching ``base_lr``;
     - ``decay_type="linear"``: ``max(base_lr, max_lr - (max_lr - base_lr) * decay * k)``, reaching ``base_lr``

@@ -7,11 +7,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 KERNEL := lrlib-course
 PYTEST_FLAGS ?= -q
-# Tests and the website run on the offline digits data: the same numbers everywhere, in seconds on a CPU.
-# (`make lab` keeps lrlib's default, "auto": Fashion-MNIST when it can be had, else digits.)
+# Tests and the website run on the offline digits data (lrlib's default too): the same numbers everywhere.
 COURSE_DATA ?= digits
+# `make notebooks` runs every notebook once per seed: the chapters' conclusions must hold for each.
+NOTEBOOK_SEEDS ?= 0 1 2
+# `make fashion-test` times the chapters on a Fashion-MNIST-shaped stand-in (the real data needs internet).
+FASHION_CACHE ?= build/fake-fashion-mnist
+FASHION_LIMIT ?= 180
 
-.PHONY: setup test unit notebooks lab book site-test clean-notebooks bench
+.PHONY: setup test unit notebooks fashion-test lab book site-test clean-notebooks bench
 
 setup: $(STAMP)
 
@@ -31,7 +35,17 @@ unit: setup
 	$(PY) -m pytest $(PYTEST_FLAGS) tests
 
 notebooks: setup
-	LRLIB_DATASET=$(COURSE_DATA) $(PY) -m pytest $(PYTEST_FLAGS) --nbval-lax notebooks
+	for seed in $(NOTEBOOK_SEEDS); do \
+		echo "== notebooks with LRLIB_SEED=$$seed"; \
+		LRLIB_SEED=$$seed LRLIB_DATASET=$(COURSE_DATA) $(PY) -m pytest $(PYTEST_FLAGS) --nbval-lax notebooks || exit 1; \
+	done
+
+# Each chapter on 60,000 Fashion-MNIST-shaped images must finish within FASHION_LIMIT seconds.
+fashion-test: setup
+	test -f $(FASHION_CACHE)/fashion_mnist/FashionMNIST/raw/t10k-labels-idx1-ubyte || \
+		$(PY) scripts/fake_fashion_mnist.py $(FASHION_CACHE)
+	LRLIB_CACHE=$(abspath $(FASHION_CACHE)) LRLIB_DATASET=fashion_mnist \
+		$(PY) scripts/notebook_times.py notebooks/[0-9]*.ipynb --limit $(FASHION_LIMIT)
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=$(KERNEL)

@@ -1,4 +1,4 @@
-"""lrlib.data: the Fashion-MNIST downloader against a local HTTP server, the offline digits, and `load`."""
+"""lrlib.data: Fashion-MNIST through torchvision against a local HTTP server, the offline digits, and `load`."""
 
 from __future__ import annotations
 
@@ -13,10 +13,20 @@ import numpy as np
 import pytest
 
 from lrlib import data
-from lrlib.data import _download, _fashion_mnist, _idx
 
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
          "t10k-labels-idx1-ubyte.gz")
+RAW = Path("fashion_mnist", "FashionMNIST", "raw")  # where the files go below the cache directory
+
+
+def encode_idx(array: np.ndarray) -> bytes:
+    """uint8 IDX bytes, the format MNIST and Fashion-MNIST are published in: magic, big-endian sizes, values."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +50,7 @@ def fake_fashion(tmp_path_factory):
         FILES[3]: rng.integers(0, 10, 12).astype(np.uint8),
     }
     root = tmp_path_factory.mktemp("served")
-    blobs = {name: gzip.compress(_idx.encode_idx(array), mtime=0) for name, array in arrays.items()}
+    blobs = {name: gzip.compress(encode_idx(array), mtime=0) for name, array in arrays.items()}
     for folder, damage in (("good", lambda b: b), ("corrupt", lambda b: b[:100] + bytes([b[100] ^ 0xFF]) + b[101:]),
                            ("truncated", lambda b: b[: len(b) // 2])):
         (root / folder).mkdir()
@@ -90,10 +100,6 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/"
 
 
-def _no_partial_files(folder: Path) -> bool:
-    return not any(p.name.endswith(".part") for p in folder.rglob("*"))
-
-
 def test_download_parses_the_served_files_and_verifies_them(tmp_path, server, fake_fashion):
     url, requests = server
     _, arrays, checksums = fake_fashion
@@ -104,10 +110,9 @@ def test_download_parses_the_served_files_and_verifies_them(tmp_path, server, fa
     np.testing.assert_allclose(x_test, arrays[FILES[2]] / 255.0, rtol=1e-6)
     np.testing.assert_array_equal(y_test, arrays[FILES[3]])
     assert x_train.dtype == np.float32 and y_train.dtype == np.int64
-    assert sorted(requests) == sorted(f"/good/{name}" for name in FILES)
-    for name, md5 in checksums.items():
-        assert _download.md5sum(tmp_path / "fashion_mnist" / name) == md5
-    assert _no_partial_files(tmp_path)
+    assert set(requests) == {f"/good/{name}" for name in FILES}
+    for name, checksum in checksums.items():
+        assert md5(tmp_path / RAW / name) == checksum
 
 
 def test_cached_files_are_reused_without_a_second_request(tmp_path, server, fake_fashion):
@@ -116,8 +121,9 @@ def test_cached_files_are_reused_without_a_second_request(tmp_path, server, fake
     first = data.arrays("fashion_mnist", cache_dir=tmp_path, base_url=f"{url}/good/", checksums=checksums)
     assert data.arrays("fashion_mnist", cache_dir=tmp_path, base_url=f"{url}/good/", checksums=checksums) is first
     data._MEMORY.clear()  # a new process: only the disk cache is left
+    downloaded = len(requests)
     again = data.arrays("fashion_mnist", cache_dir=tmp_path, base_url=f"{url}/good/", checksums=checksums)
-    assert len(requests) == len(FILES)
+    assert len(requests) == downloaded
     np.testing.assert_array_equal(again[0][0], first[0][0])
 
 
@@ -126,85 +132,80 @@ def test_a_damaged_cache_file_is_detected_and_fetched_again(tmp_path, server, fa
     url, requests = server
     checksums = fake_fashion[2]
     data.arrays("fashion_mnist", cache_dir=tmp_path, base_url=f"{url}/good/", checksums=checksums)
-    cached = tmp_path / "fashion_mnist" / FILES[0]
+    cached = tmp_path / RAW / FILES[0]
     blob = cached.read_bytes()
     cached.write_bytes(blob[: len(blob) // 2] if damage == "truncated" else blob[:50] + b"\0" * 10 + blob[60:])
     data._MEMORY.clear()
     requests.clear()
     data.arrays("fashion_mnist", cache_dir=tmp_path, base_url=f"{url}/good/", checksums=checksums)
-    assert requests == [f"/good/{FILES[0]}"]
-    assert _download.md5sum(cached) == checksums[FILES[0]]
+    assert set(requests) == {f"/good/{FILES[0]}"}
+    assert md5(cached) == checksums[FILES[0]]
     assert "corrupt or truncated" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("folder", ["corrupt", "truncated", "cut"])
-def test_a_bad_download_raises_and_leaves_no_file(tmp_path, server, fake_fashion, folder):
-    url, _ = server
-    with pytest.raises(data.DatasetUnavailableError, match=FILES[0]) as info:
-        data.arrays("fashion_mnist", cache_dir=tmp_path, base_url=f"{url}/{folder}/", checksums=fake_fashion[2])
-    assert ("connection closed after" if folder == "cut" else "MD5") in str(info.value)
-    assert not (tmp_path / "fashion_mnist" / FILES[0]).exists()
-    assert _no_partial_files(tmp_path)
+def test_an_unreadable_extracted_file_is_extracted_again(tmp_path, server, fake_fashion, capsys):
+    url, requests = server
+    options = dict(cache_dir=tmp_path, base_url=f"{url}/good/", checksums=fake_fashion[2])
+    first = data.arrays("fashion_mnist", **options)
+    downloaded = len(requests)
+    extracted = tmp_path / RAW / FILES[0].removesuffix(".gz")
+    extracted.write_bytes(extracted.read_bytes()[:1000])
+    data._MEMORY.clear()
+    again = data.arrays("fashion_mnist", **options)
+    np.testing.assert_array_equal(again[0][0], first[0][0])
+    assert "unreadable" in capsys.readouterr().out and len(requests) == downloaded
 
 
-def test_a_failed_download_keeps_the_previous_good_file(tmp_path, server, fake_fashion):
-    url, _ = server
-    target = tmp_path / "fashion_mnist" / FILES[0]
-    with pytest.raises(data.DatasetUnavailableError):
-        _download.download(f"{url}/corrupt/{FILES[0]}", target, fake_fashion[2][FILES[0]])
-    _download.download(f"{url}/good/{FILES[0]}", target, fake_fashion[2][FILES[0]])
-    with pytest.raises(data.DatasetUnavailableError):
-        _download.download(f"{url}/cut/{FILES[0]}", target, fake_fashion[2][FILES[0]])
-    assert _download.md5sum(target) == fake_fashion[2][FILES[0]]
-
-
-def test_offline_explicit_request_gives_a_clear_error(tmp_path, closed_port_url):
+def test_offline_request_gives_a_clear_error(tmp_path, closed_port_url):
     with pytest.raises(data.DatasetUnavailableError) as info:
         data.load("fashion_mnist", cache_dir=tmp_path, base_url=closed_port_url, framework="numpy")
     message = str(info.value)
-    assert "cannot connect" in message and "offline" in message and "digits" in message
+    assert "refused" in message and "offline" in message and "LRLIB_DATASET=digits" in message
     assert str(tmp_path / "fashion_mnist") in message
-    assert _no_partial_files(tmp_path)
 
 
-def test_the_next_mirror_is_tried_when_one_fails(tmp_path, server, fake_fashion, closed_port_url, monkeypatch):
+@pytest.mark.parametrize("folder", ["corrupt", "truncated", "cut"])
+def test_a_bad_download_raises_and_names_the_checksum(tmp_path, server, fake_fashion, folder):
+    url, _ = server
+    with pytest.raises(data.DatasetUnavailableError, match="corrupted"):
+        data.arrays("fashion_mnist", cache_dir=tmp_path, base_url=f"{url}/{folder}/", checksums=fake_fashion[2])
+
+
+def test_mirror_from_the_environment(tmp_path, server, fake_fashion, monkeypatch):
     url, requests = server
-    monkeypatch.setattr(_fashion_mnist, "MIRRORS", (closed_port_url, f"{url}/good/"))
-    data.arrays("fashion_mnist", cache_dir=tmp_path, checksums=fake_fashion[2])
-    assert len(requests) == len(FILES)
+    monkeypatch.setenv("LRLIB_FASHION_MNIST_URL", f"{url}/good")  # no trailing slash
+    (x_train, _), _ = data.arrays("fashion_mnist", cache_dir=tmp_path, checksums=fake_fashion[2])
+    assert x_train.shape == (40, 28, 28) and set(requests) == {f"/good/{name}" for name in FILES}
 
 
-def test_auto_uses_digits_when_fashion_mnist_is_unreachable(tmp_path, closed_port_url, capsys):
-    (x_train, y_train), _ = data.load(cache_dir=tmp_path, base_url=closed_port_url, framework="numpy")
-    assert len(x_train) + len(data.arrays("digits")[1][1]) == 1797
-    out = capsys.readouterr().out
-    assert "using scikit-learn digits" in out and "no mirror answered" in out
-
-
-def test_auto_downloads_fashion_mnist_when_reachable_then_uses_the_cache(tmp_path, server, fake_fashion, capsys,
-                                                                        closed_port_url):
-    url, requests = server
-    options = dict(cache_dir=tmp_path, base_url=f"{url}/good/", checksums=fake_fashion[2], framework="numpy")
-    (x_train, _), _ = data.load(**options)
-    assert x_train.shape == (40, 28, 28, 1)
-    train_iter, _ = data.load(**{**options, "framework": "torch"})
+def test_environment_variable_chooses_the_dataset(monkeypatch, capsys, server, fake_fashion, tmp_path):
+    assert data.resolve()[0] == "digits"  # the default, with no download attempted
+    monkeypatch.setenv("LRLIB_DATASET", "")  # empty means unset
+    assert data.resolve()[0] == "digits"
+    monkeypatch.setenv("LRLIB_DATASET", "Fashion-MNIST")
+    assert data.resolve() == ("fashion_mnist", "from LRLIB_DATASET: 'Fashion-MNIST'")
+    url, _ = server
+    train_iter, _ = data.load(cache_dir=tmp_path, base_url=f"{url}/good/", checksums=fake_fashion[2])
     assert train_iter.dataset.name == "fashion_mnist" and train_iter.dataset.classes[-1] == "Ankle boot"
     assert "using Fashion-MNIST" in capsys.readouterr().out
-    assert data.resolve(cache_dir=tmp_path, checksums=fake_fashion[2], base_url=closed_port_url) == (
-        "fashion_mnist", f"auto: Fashion-MNIST is in the cache {tmp_path}")
-    assert len(requests) == len(FILES)
-
-
-def test_environment_variable_chooses_the_dataset(monkeypatch, capsys, tmp_path, closed_port_url):
-    monkeypatch.setenv("LRLIB_DATASET", "digits")
-    assert data.resolve() == ("digits", "from LRLIB_DATASET: 'digits'")
-    data.load(framework="numpy")
-    assert "LRLIB_DATASET" in capsys.readouterr().out
-    monkeypatch.setenv("LRLIB_DATASET", "")  # empty means unset
-    assert data.resolve(cache_dir=tmp_path, base_url=closed_port_url)[0] == "digits"
     monkeypatch.setenv("LRLIB_DATASET", "cifar10")
     with pytest.raises(ValueError, match="dataset name"):
         data.resolve()
+
+
+def test_caps_draw_a_fixed_stratified_subset():
+    (x_full, y_full), (_, y_test_full) = data.load("digits", framework="numpy")
+    (x_sub, y_sub), (_, y_test) = data.load("digits", framework="numpy", max_train=500, max_test=100)
+    assert len(y_sub) == 500 and len(y_test) == 100
+    full_share, sub_share = (np.bincount(y, minlength=10) / len(y) for y in (y_full, y_sub))
+    assert np.abs(full_share - sub_share).max() < 0.01  # stratified
+    rows = {row.tobytes() for row in x_full.reshape(len(x_full), -1)}
+    assert all(row.tobytes() in rows for row in x_sub.reshape(500, -1))  # a subset of the training images
+    (again, _), _ = data.load("digits", framework="numpy", max_train=500)
+    np.testing.assert_array_equal(again, x_sub)  # fixed by split_seed, whatever the shuffling seed
+    (_, y_all), _ = data.load("digits", framework="numpy", max_train=10**6)
+    np.testing.assert_array_equal(y_all, y_full)
+    assert len(y_test_full) == 450
 
 
 def test_cache_directory_defaults(monkeypatch, tmp_path):
@@ -220,24 +221,12 @@ def test_cache_directory_defaults(monkeypatch, tmp_path):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(name="mnist"), "dataset name"), (dict(framework="jax"), "framework"), (dict(layout="HWC"), "layout"),
     (dict(batch_size=0), "batch_size"), (dict(batch_size=2.5), "batch_size"),
-    (dict(test_fraction=1.0), "test_fraction"),
+    (dict(test_fraction=1.0), "test_fraction"), (dict(max_train=0), "max_train"),
+    (dict(max_test=True), "max_test"), (dict(max_train=2.0), "max_train"),
 ])
 def test_bad_arguments_name_the_argument(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.load(**{"name": "digits", **kwargs})
-
-
-def test_idx_round_trip_and_rejection():
-    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    raw = _idx.encode_idx(array)
-    assert raw[:4] == bytes([0, 0, 0x08, 3])
-    np.testing.assert_array_equal(_idx.parse_idx(raw), array)
-    floats = np.linspace(-1, 1, 6).reshape(2, 3)
-    np.testing.assert_array_equal(_idx.parse_idx(_idx.encode_idx(floats)), floats)
-    with pytest.raises(_idx.IDXError, match="magic"):
-        _idx.parse_idx(b"\x01" + raw[1:])
-    with pytest.raises(_idx.IDXError, match="bytes"):
-        _idx.parse_idx(raw[:-1])
 
 
 def test_digits_shapes_layouts_and_range():

@@ -1,95 +1,103 @@
 """Fashion-MNIST (Zalando Research): 70,000 28x28 grayscale images of clothing in 10 classes.
 
-Files and MD5 checksums as published at https://github.com/zalandoresearch/fashion-mnist (the same values
-torchvision checks). The default mirrors are the dataset's own S3 bucket and the files in its GitHub
-repository; `base_url` or the environment variable ``LRLIB_FASHION_MNIST_URL`` replaces them.
+`torchvision.datasets.FashionMNIST` does the work: it downloads the four gzip files, checks their MD5
+against the published values and parses the IDX format. This module adds what the course needs around it:
+a mirror that the environment variable ``LRLIB_FASHION_MNIST_URL`` can replace, a cache that is checked
+again when a file in it is corrupt, and an error that says what to do on an offline machine.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
 
-from lrlib.data._download import DatasetUnavailableError, download, is_valid, reachable
-from lrlib.data._idx import IDXError, read_idx_gz
-
-MIRRORS = (
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-)
-CHECKSUMS = {
-    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
-}
 CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 SUBDIR = "fashion_mnist"
 
 Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
-def mirrors(base_url: str | None = None) -> tuple[str, ...]:
-    """The base URLs to try, in order: `base_url`, else ``$LRLIB_FASHION_MNIST_URL``, else `MIRRORS`."""
-    url = base_url or os.environ.get("LRLIB_FASHION_MNIST_URL")
-    return (url if url.endswith("/") else url + "/",) if url else MIRRORS
+class DatasetUnavailableError(OSError):
+    """A dataset is neither in the cache nor downloadable (offline, mirror down, or checksum mismatch)."""
 
 
-def is_cached(cache_dir: Path, checksums: dict[str, str] = CHECKSUMS) -> bool:
-    """True when all four files are in `cache_dir` with the published checksums."""
-    return all(is_valid(cache_dir / SUBDIR / name, md5) for name, md5 in checksums.items())
+def default_cache_dir() -> Path:
+    """Where lrlib caches downloads: ``$LRLIB_CACHE``, else ``$XDG_CACHE_HOME/lrlib``, else ``~/.cache/lrlib``."""
+    if os.environ.get("LRLIB_CACHE"):
+        return Path(os.environ["LRLIB_CACHE"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "lrlib"
 
 
-def any_mirror_reachable(base_url: str | None = None, timeout: float = 3.0) -> bool:
-    """True when one of the mirrors accepts a connection within `timeout` seconds."""
-    return any(reachable(url, timeout) for url in mirrors(base_url))
+def load_arrays(cache_dir: Path, base_url: str | None = None, checksums: dict[str, str] | None = None) -> Arrays:
+    """((x_train, y_train), (x_test, y_test)): uint8 images (N, 28, 28) and int64 labels, downloaded if needed.
 
+    Args:
+        cache_dir: lrlib's cache; the files go to ``cache_dir / "fashion_mnist"``.
+        base_url: a mirror to use instead of torchvision's (also ``$LRLIB_FASHION_MNIST_URL``).
+        checksums: file name -> MD5 replacing the published checksums (a private mirror, or tests).
 
-def fetch(cache_dir: Path, base_url: str | None = None, checksums: dict[str, str] = CHECKSUMS, *,
-          timeout: float = 30.0) -> dict[str, Path]:
-    """Make sure the four files are in `cache_dir` with the right checksums; download what is missing or corrupt.
-
-    Returns the path of each file. Raises `DatasetUnavailableError`, listing every URL tried and why it
-    failed, when a file cannot be obtained.
+    Raises:
+        DatasetUnavailableError: a file could not be downloaded, or its checksum does not match.
     """
-    folder = cache_dir / SUBDIR
-    paths = {}
-    for name, md5 in checksums.items():
-        path = folder / name
-        if path.exists() and not is_valid(path, md5):
-            print(f"lrlib.data: cached {path} is corrupt or truncated (MD5 differs); downloading it again")
-        if not is_valid(path, md5):
-            _download_from_mirrors(name, path, md5, mirrors(base_url), timeout)
-        paths[name] = path
-    return paths
-
-
-def _download_from_mirrors(name: str, path: Path, md5: str, bases: tuple[str, ...], timeout: float) -> None:
-    errors = []
-    for base in bases:
-        try:
-            download(base + name, path, md5, timeout=timeout)
-            return
-        except DatasetUnavailableError as exc:
-            errors.append(str(exc))
-    raise DatasetUnavailableError(
-        f"Fashion-MNIST file {name} could not be downloaded:\n  " + "\n  ".join(errors) + "\n"
-        f"If this machine is offline, copy the four .gz files into {path.parent}, or use the offline dataset: "
-        "lrlib.data.load('digits') or the environment variable LRLIB_DATASET=digits."
-    )
-
-
-def read(paths: dict[str, Path]) -> Arrays:
-    """Parse the four files into ((x_train, y_train), (x_test, y_test)): uint8 images (N, 28, 28), int64 labels."""
+    dataset_class = _dataset_class(base_url, checksums)
+    root = cache_dir / SUBDIR
+    raw = root / "FashionMNIST" / "raw"
+    _drop_damaged(dataset_class.resources, raw)
     try:
-        arrays = {name: read_idx_gz(path) for name, path in paths.items()}
-    except IDXError as exc:
-        raise DatasetUnavailableError(f"Fashion-MNIST file is unreadable although its checksum matched: {exc}") from exc
-    x_train, y_train = arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"].astype(np.int64)
-    x_test, y_test = arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"].astype(np.int64)
-    for images, labels in ((x_train, y_train), (x_test, y_test)):
-        if images.ndim != 3 or images.shape[0] != labels.shape[0]:
-            raise DatasetUnavailableError(f"Fashion-MNIST images {images.shape} and labels {labels.shape} disagree")
-    return (x_train, y_train), (x_test, y_test)
+        return _read(dataset_class, root)
+    except RuntimeError as exc:  # torchvision's error for a failed download or a checksum mismatch
+        if "Error downloading" in str(exc):
+            raise _unavailable(exc, root) from exc
+        failure: Exception = exc
+    except (AssertionError, ValueError, TypeError) as exc:  # what torchvision's IDX parser raises
+        failure = exc
+    print(f"lrlib.data: the Fashion-MNIST files in {raw} are unreadable ({failure!r}); extracting them again")
+    for extracted in raw.glob("*-ubyte"):
+        extracted.unlink()
+    try:
+        return _read(dataset_class, root)
+    except RuntimeError as exc:
+        raise _unavailable(exc, root) from exc
+
+
+def _drop_damaged(resources: list[tuple[str, str]], raw: Path) -> None:
+    """Delete each cached .gz whose MD5 differs from `resources`, with its extracted file, so it is fetched again."""
+    from torchvision.datasets.utils import check_integrity
+
+    for name, md5 in resources:
+        archive = raw / name
+        if archive.exists() and not check_integrity(str(archive), md5):
+            print(f"lrlib.data: cached {archive} is corrupt or truncated (MD5 differs); downloading it again")
+            archive.unlink()
+            (raw / archive.stem).unlink(missing_ok=True)
+
+
+def _dataset_class(base_url: str | None, checksums: dict[str, str] | None) -> type:
+    """torchvision's FashionMNIST, with lrlib's mirror and checksums when they are given."""
+    from torchvision.datasets import FashionMNIST
+
+    url = base_url or os.environ.get("LRLIB_FASHION_MNIST_URL")
+    overrides: dict = {}
+    if url:
+        overrides["mirrors"] = [url if url.endswith("/") else url + "/"]
+    if checksums:
+        overrides["resources"] = [(name, checksums[name]) for name, _ in FashionMNIST.resources]
+    # The class keeps torchvision's name, so its files stay in torchvision's folder layout.
+    return type("FashionMNIST", (FashionMNIST,), overrides) if overrides else FashionMNIST
+
+
+def _read(dataset_class: type, root: Path) -> Arrays:
+    splits = [dataset_class(str(root), train=train, download=True) for train in (True, False)]
+    return tuple((split.data.numpy(), split.targets.numpy().astype(np.int64)) for split in splits)  # type: ignore
+
+
+def _unavailable(exc: Exception, root: Path) -> DatasetUnavailableError:
+    return DatasetUnavailableError(
+        f"Fashion-MNIST could not be downloaded into {root}:\n{exc}\n"
+        f"If this machine is offline, copy the four .gz files into {root / 'FashionMNIST' / 'raw'}, or use the "
+        "offline dataset: lrlib.data.load('digits') or the environment variable LRLIB_DATASET=digits."
+    )

@@ -57,6 +57,9 @@ SPHINX_EXTENSIONS = [
 ]
 
 
+BIBTEX_EXTENSION = "sphinxcontrib.bibtex"
+
+
 class BookError(ValueError):
     """book.toml is malformed: the message names the key and what it must hold."""
 
@@ -79,6 +82,19 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class Page:
+    """A page of the book that is not a chapter (glossary, guide, bibliography): a Markdown file and its title."""
+
+    file: str
+    title: str
+
+    @property
+    def docname(self) -> str:
+        """The Sphinx document name: the file's path without its suffix."""
+        return str(Path(self.file).with_suffix("").as_posix())
+
+
+@dataclass(frozen=True)
 class Book:
     """The course as book.toml describes it."""
 
@@ -92,6 +108,8 @@ class Book:
     binderhub_url: str
     notebook_interface: str
     chapters: tuple[Chapter, ...]
+    pages: tuple[Page, ...] = ()
+    bibliography: str | None = None
 
     @property
     def notebooks(self) -> list[str]:
@@ -148,6 +166,13 @@ def _chapter(table: dict, where: str) -> Chapter:
     )
 
 
+def _page(table: dict, where: str) -> Page:
+    path = _get(table, "file", str, where)
+    if not path.endswith(".md"):
+        raise BookError(f"book.toml: {where}.file must be a Markdown file ending in .md, got {path!r}")
+    return Page(file=path, title=_get(table, "title", str, where))
+
+
 def load_book(root: Path = ROOT) -> Book:
     """Read and validate ``root/book.toml``."""
     data = tomllib.loads((root / "book.toml").read_text(encoding="utf-8"))
@@ -156,6 +181,8 @@ def load_book(root: Path = ROOT) -> Book:
     launch = _get(data, "launch", dict, "book")
     chapter_tables = _get(data, "chapters", list, "book")
     chapters = tuple(_chapter(table, f"chapters[{i}]") for i, table in enumerate(chapter_tables))
+    pages = tuple(_page(table, f"pages[{i}]") for i, table in enumerate(data.get("pages", [])))
+    bibliography = _get(data["bibliography"], "file", str, "bibliography") if "bibliography" in data else None
     book = Book(
         title=_get(course, "title", str, "course"),
         authors=_strings(course, "authors", "course"),
@@ -167,6 +194,8 @@ def load_book(root: Path = ROOT) -> Book:
         binderhub_url=_get(launch, "binderhub_url", str, "launch"),
         notebook_interface=_get(launch, "notebook_interface", str, "launch"),
         chapters=chapters,
+        pages=pages,
+        bibliography=bibliography,
     )
     if book.notebook_interface not in ("classic", "jupyterlab"):
         raise BookError(f"book.toml: launch.notebook_interface must be 'classic' or 'jupyterlab', got {book.notebook_interface!r}")
@@ -187,6 +216,20 @@ def _yaml(data: dict) -> str:
 def render_config(book: Book) -> str:
     """``_config.yml``: Jupyter Book's settings."""
     authors = ", ".join(book.authors)
+    sphinx_config: dict = {
+        "extensions": SPHINX_EXTENSIONS + ([BIBTEX_EXTENSION] if book.bibliography else []),
+        # The theme's light/dark switch starts from "auto" (without it, a first visit logs a console error).
+        "html_context": {"default_mode": "auto"},
+        # Widgets cannot run on a static page: notebooks show a static figure next to each widget, so
+        # drop the widget views and the widget JavaScript (which would come from a CDN).
+        "nb_mime_priority_overrides": [["html", "application/vnd.jupyter.widget-view+json", None]],
+        "nb_ipywidgets_js": {},
+        "html_show_sourcelink": False,
+    }
+    if book.bibliography:
+        # {cite}`key` in a chapter links to the bibliography page, shown as "Smith (2017)"-style citations.
+        sphinx_config.update({"bibtex_bibfiles": [book.bibliography], "bibtex_reference_style": "author_year",
+                              "bibtex_default_style": "plain"})
     return _yaml({
         "title": book.title,
         "author": authors,
@@ -214,18 +257,7 @@ def render_config(book: Book) -> str:
             "favicon": FAVICON,
             "extra_footer": f"<p>{book.title}. Text and code released under the {book.license} License.</p>",
         },
-        "sphinx": {
-            "config": {
-                "extensions": SPHINX_EXTENSIONS,
-                # The theme's light/dark switch starts from "auto" (without it, a first visit logs a console error).
-                "html_context": {"default_mode": "auto"},
-                # Widgets cannot run on a static page: notebooks show a static figure next to each widget, so
-                # drop the widget views and the widget JavaScript (which would come from a CDN).
-                "nb_mime_priority_overrides": [["html", "application/vnd.jupyter.widget-view+json", None]],
-                "nb_ipywidgets_js": {},
-                "html_show_sourcelink": False,
-            },
-        },
+        "sphinx": {"config": sphinx_config},
     })
 
 
@@ -241,7 +273,10 @@ def render_toc(book: Book) -> str:
         if chapter.solutions:
             entry["sections"] = [{"file": docname(chapter.solutions), "title": "Exercise solutions"}]
         chapters.append(entry)
-    return _yaml({"format": "jb-book", "root": "index", "parts": [{"caption": "Chapters", "chapters": chapters}]})
+    parts = [{"caption": "Chapters", "chapters": chapters}]
+    if book.pages:
+        parts.append({"caption": "Reference", "chapters": [{"file": p.docname, "title": p.title} for p in book.pages]})
+    return _yaml({"format": "jb-book", "root": "index", "parts": parts})
 
 
 def _table_cell(text: str) -> str:
@@ -381,6 +416,12 @@ def missing_notebooks(book: Book, root: Path) -> list[str]:
     ]
 
 
+def missing_pages(book: Book, root: Path) -> list[str]:
+    """Pages and the bibliography file that book.toml lists but that do not exist."""
+    files = [page.file for page in book.pages] + ([book.bibliography] if book.bibliography else [])
+    return [f"book.toml lists {path} but the file does not exist" for path in files if not (root / path).is_file()]
+
+
 def chapter_mismatches(book: Book, root: Path) -> list[str]:
     """Chapters whose file-name number or heading disagrees with their place and title in book.toml."""
     problems = []
@@ -418,6 +459,7 @@ def check(root: Path = ROOT) -> list[str]:
     return (
         unlisted_notebooks(book, root)
         + missing_notebooks(book, root)
+        + missing_pages(book, root)
         + chapter_mismatches(book, root)
         + stale_generated_files(book, root)
     )

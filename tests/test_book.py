@@ -77,8 +77,27 @@ def test_jupyter_book_accepts_the_config() -> None:
 
 def test_toc_lists_the_chapters_in_book_order() -> None:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
-    assert files == [chapter.docname for chapter in BOOK.chapters]
+    chapters, reference = ([entry["file"] for entry in part["chapters"]] for part in toc["parts"])
+    assert chapters == [chapter.docname for chapter in BOOK.chapters]
+    assert reference == [page.docname for page in BOOK.pages]
+
+
+def test_pages_and_bibliography_exist_and_are_wired_in() -> None:
+    assert not book_script.missing_pages(BOOK, ROOT)
+    assert {"pages/glossary", "pages/choosing_a_schedule", "pages/bibliography"} <= {p.docname for p in BOOK.pages}
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    assert "sphinxcontrib.bibtex" in config["extensions"] and config["bibtex_bibfiles"] == ["references.bib"]
+    entries = re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(encoding="utf-8"), re.MULTILINE)
+    assert len(entries) == len(set(entries)) >= 12
+
+
+def test_every_citation_names_an_entry_of_the_bibliography() -> None:
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(encoding="utf-8"), re.MULTILINE))
+    sources = [ROOT / path for path in BOOK.notebooks] + [ROOT / page.file for page in BOOK.pages]
+    cited = {key.strip() for path in sources for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`",
+                                                                     path.read_text(encoding="utf-8"))
+             for key in group.split(",")}
+    assert cited - keys == set(), f"cited but not in references.bib: {sorted(cited - keys)}"
 
 
 # ---------------------------------------------------------------------------------------------------- scripts/book.py
@@ -87,8 +106,11 @@ def test_toc_lists_the_chapters_in_book_order() -> None:
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
     """A copy of this course's description with a stand-in notebook (correct title) for every chapter."""
-    for name in ("book.toml", "index.md", "README.md"):
+    for name in ("book.toml", "index.md", "README.md", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
+    for page in BOOK.pages:
+        (tmp_path / page.file).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / page.file, tmp_path / page.file)
     for path in BOOK.notebooks:
         _notebook(tmp_path / path, f"# {_title(path)}")
     book_script.generate(tmp_path)

@@ -33,9 +33,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """``docname``: every page of the site (landing page, chapters, solutions); ``chapter``: every chapter."""
+    """``docname``: every page of the site (landing page, chapters, solutions, reference pages); ``chapter``: every
+    chapter."""
     if "docname" in metafunc.fixturenames:
-        docnames = ["index", *(book_script.docname(path) for path in BOOK.notebooks)]
+        docnames = ["index", *(book_script.docname(path) for path in BOOK.notebooks), *(p.docname for p in BOOK.pages)]
         metafunc.parametrize("docname", docnames, ids=docnames)
     if "chapter" in metafunc.fixturenames:
         metafunc.parametrize("chapter", BOOK.chapters, ids=[c.docname for c in BOOK.chapters])

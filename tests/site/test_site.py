@@ -210,3 +210,10 @@ def test_search_finds_chapter(browser, site_url, chapter) -> None:
     assert any(hit.split("#")[0].endswith(f"{chapter.docname}.html") for hit in hits), (
         f"searching {query!r} did not find {chapter.docname}: {hits}"
     )
+
+
+def test_citations_link_to_the_bibliography(visited, site_url) -> None:
+    guide = visited("pages/choosing_a_schedule")
+    assert "Goyal et al., 2017" in guide.text, "the guide's citations are not rendered author-year"
+    bibliography = visited("pages/bibliography")
+    assert "A Stochastic Approximation Method".casefold() in bibliography.text.casefold()

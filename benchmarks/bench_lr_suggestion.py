@@ -41,7 +41,7 @@ from torch import nn
 from bench_lr_find import TASKS as DESIGN
 from bench_lr_find import Batches, Task, _split, digits_flat, digits_images, initial_model, mlp, train_constant
 from bench_lr_find import breast_cancer, diabetes, friedman, sweep_torch_lr_finder
-from lrlib.range_test import RULES, RangeTestResult
+from lrlib.range_test import RULES, RangeTestResult, _finite_length, _trim, half_descent, zero_lag_smooth
 from lrlib.torch import lr_find
 
 HALF_STEP = 10 ** (1 / 8)  # half a grid step: 4 grid points per decade
@@ -182,8 +182,26 @@ def loss_at(lr: float, grid: np.ndarray, mean: np.ndarray) -> float:
     return float(lo + w * (hi - lo))
 
 
+def blend(result: RangeTestResult, facts: dict, weight: float = 0.7, offset: float = -0.15) -> float | None:
+    """A candidate rule: ``log10(lr) = weight * log10(half_descent) + (1 - weight) * log10(bottom) + offset``.
+
+    ``bottom`` is the LR at the minimum of the zero-lag smoothed curve (after the first tenth). `weight` and
+    `offset` were fitted on the design half alone (grid search minimising the mean |log10(suggested / best)|);
+    per-optimizer-family offsets fitted the same way did better on the design half and worse on the held-out
+    one, so they are not used.
+    """
+    n = _finite_length(result.losses, result.smoothed)
+    lrs, losses = result.lrs[:n], result.losses[:n]
+    descent = half_descent(lrs, losses, result.smoothed[:n])
+    trimmed_lrs, curve = _trim(lrs, zero_lag_smooth(lrs, losses), n // 10, 0)
+    if descent is None or not len(curve):
+        return None
+    bottom = float(trimmed_lrs[int(np.argmin(curve))])
+    return float(10 ** (weight * math.log10(descent) + (1 - weight) * math.log10(bottom) + offset))
+
+
 # Suggestion methods being measured besides lrlib's rules: name -> f(result, facts) -> LR or None.
-CANDIDATES: dict = {}
+CANDIDATES: dict = {"blend (candidate)": blend}
 
 
 def pick(sweep: dict, method: str) -> float | None:

@@ -11,6 +11,12 @@ __version__ = "0.1.0"
 
 _SCHEDULES = [
     "Schedule",
+    "MomentumSchedule",
+    "ScheduleLike",
+    "Formulas",
+    "constructor",
+    "from_function",
+    "as_schedule",
     "constant",
     "step",
     "multistep",
@@ -24,6 +30,7 @@ _SCHEDULES = [
     "one_cycle",
     "warmup",
     "sequence",
+    "chain",
     "from_config",
 ]
 _SUBMODULES = ["schedules", "range_test", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]

@@ -19,7 +19,7 @@ import numpy as np
 
 from lrlib.batch_log import COLUMNS, BatchLog
 from lrlib.keras._optimizers import momentum_variable, scalar_setter
-from lrlib.schedules import Schedule, cyclic, one_cycle
+from lrlib.schedules import Schedule, ScheduleLike, as_schedule, cyclic, one_cycle
 from lrlib.schedules import _checks as check
 
 _PER = ("batch", "epoch")
@@ -29,7 +29,8 @@ class ScheduleCallback(keras.callbacks.Callback):
     """Set the optimizer's learning rate (and momentum) from an lrlib schedule before each batch or epoch.
 
     Args:
-        schedule: an lrlib schedule (``lrlib.cosine(...)``, ``lrlib.one_cycle(...)``, ...).
+        schedule: an lrlib schedule (``lrlib.cosine(...)``, ``lrlib.one_cycle(...)``, ...) or any callable
+            ``step -> lr``, evaluated in Python before each batch (or epoch), so it gives exactly its values.
         per: ``"batch"``: ``t`` is the global batch index, ``epoch * steps_per_epoch + batch``, so a fit with
             ``initial_epoch`` resumes the schedule where it left off (when the steps per epoch are unknown, as
             for a generator without ``steps_per_epoch``, batches are counted from 0 in each ``fit``).
@@ -52,13 +53,10 @@ class ScheduleCallback(keras.callbacks.Callback):
     """The default number of steps for `dry_run` and `plot` (None: they need ``steps``)."""
     _momentum_opt_out = "pass cycle_momentum=False"
 
-    def __init__(self, schedule: Schedule, per: str = "batch", cycle_momentum: Optional[bool] = None) -> None:
+    def __init__(self, schedule: ScheduleLike, per: str = "batch", cycle_momentum: Optional[bool] = None) -> None:
         super().__init__()
         check.choice("per", per, _PER)
-        if not isinstance(schedule, Schedule):
-            raise TypeError(
-                f"schedule must be an lrlib schedule (lrlib.cosine(...), ...), got {type(schedule).__name__}"
-            )
+        schedule = as_schedule(schedule)
         if cycle_momentum not in (None, False, True):
             raise ValueError(f"cycle_momentum must be None, False or True, got {cycle_momentum!r}")
         if cycle_momentum and not schedule.has_momentum:

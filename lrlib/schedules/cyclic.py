@@ -82,7 +82,8 @@ def cyclic(
       for ``scale_mode="cycle"``, ``scale_fn(t)`` for ``"iterations"``, as in torch. It receives floats: one
       float, a float64 array (when it rejects arrays lrlib falls back to ``np.vectorize``), or, built into a
       Keras graph, a tensor. A schedule with a ``scale_fn`` has no JSON config (``get_config`` raises
-      `TypeError`) and pickles only if the function does.
+      `TypeError`) and pickles only if the function does; `lrlib.torch.scheduler` still checkpoints it as
+      torch's ``CyclicLR`` does (the state of a callable object, the name of a function).
 
     and ``peak`` (a decaying max LR after the ``CircularLR`` callback of Drxan/DNN_Learning_Rate, off when
     ``decay_every`` is None) shrinks the swing after every ``decay_every`` cycles. That callback multiplies

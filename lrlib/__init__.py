@@ -24,6 +24,7 @@ _SCHEDULES = [
     "square_root",
     "factor",
     "polynomial",
+    "inverse_time",
     "cosine",
     "cosine_restarts",
     "cyclic",

@@ -214,7 +214,8 @@ def test_resume_in_a_fresh_process_is_bit_identical(tmp_path):
     subprocess.run(
         [sys.executable, str(script), str(tmp_path / "checkpoint.pt"), str(tmp_path / "result.pt")],
         check=True,
-        env={"OMP_NUM_THREADS": "1", "PATH": ""},
+        # A clean environment, except that the child imports the lrlib under test (a worktree's, not the venv's).
+        env={"OMP_NUM_THREADS": "1", "PATH": "", "PYTHONPATH": str(Path(lrlib.__file__).parents[1])},
         timeout=300,
     )
     result = torch.load(tmp_path / "result.pt", weights_only=True)

@@ -130,7 +130,8 @@ def chain(schedules: Sequence[ScheduleLike]) -> Formulas:
     Build them all with the optimizer's learning rate ``lr`` and ``chain`` equals
     ``ChainedScheduler([s_0, ..., s_k])`` of the matching torch schedulers (each of which scales ``lr`` by its
     factor, so that the factors multiply), e.g. ``chain([lrlib.step(lr, 10, 0.5), lrlib.exponential(lr, 0.99)])``
-    equals ``ChainedScheduler([StepLR(opt, 10, 0.5), ExponentialLR(opt, 0.99)])``.
+    equals ``ChainedScheduler([StepLR(opt, 10, 0.5), ExponentialLR(opt, 0.99)])``. (torch multiplies only its
+    recursive schedulers this way; a ``LambdaLR`` in a ``ChainedScheduler`` overwrites the others.)
 
     Args:
         schedules: The schedules (lrlib schedules or callables ``step -> lr``), at least one, without momentum;

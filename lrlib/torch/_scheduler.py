@@ -60,6 +60,12 @@ class ScheduleLR(LRScheduler):
     Like torch's ``OneCycleLR`` / ``CyclicLR``, when a group's schedule has momentum and ``cycle_momentum`` is
     True, every step also sets that group's ``momentum`` (SGD, RMSprop) or ``betas[0]`` (Adam family), even if
     the optimizer was built with ``momentum=0``. Build it with `scheduler`.
+
+    The schedule is closed-form: every ``step()`` sets ``schedule(t)``, whatever another scheduler did to the
+    LR since. So ``ReduceLROnPlateau`` (which cuts the current LR when the loss stalls) and ``SWALR`` (which
+    anneals from the current LR) cannot run at the same time on the same optimizer, as their changes would
+    be overwritten; run them after it, handing the optimizer over (stop stepping this scheduler), which
+    gives the same LRs as after the matching torch scheduler. To multiply schedules, use `lrlib.chain`.
     """
 
     def __init__(

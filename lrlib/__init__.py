@@ -1,6 +1,6 @@
 """lrlib: learning-rate schedules as plain ``step -> lr`` functions, with adapters for PyTorch and Keras 3.
 
-The core (``lrlib.schedules``, ``lrlib.range_test``) needs only numpy. Framework adapters live in
+The core (``lrlib.schedules``, ``lrlib.lr_finder``) needs only numpy. Framework adapters live in
 ``lrlib.torch`` and ``lrlib.keras`` and import their framework when first used, so ``import lrlib``
 never imports torch, TensorFlow or Keras.
 """
@@ -34,7 +34,7 @@ _SCHEDULES = [
     "chain",
     "from_config",
 ]
-_SUBMODULES = ["schedules", "range_test", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]
+_SUBMODULES = ["schedules", "lr_finder", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]
 
 __all__ = _SCHEDULES + _SUBMODULES
 __getattr__, __dir__ = lazy_exports(

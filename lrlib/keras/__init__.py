@@ -15,11 +15,11 @@ _EXPORTS = {
     "Adam": "_optimizers",
     "concatenate_histories": "_history",
     "plot_history": "_history",
-    "LRRangeTest": "_range_test",
-    "lr_find": "_range_test",
-    "weight_decay_grid": "_range_test",
-    "epochs_for_sweep": "_range_test",
-    "BatchLogger": "_range_test",
+    "LRRangeTest": "_lr_find",
+    "lr_find": "_lr_find",
+    "weight_decay_grid": "_lr_find",
+    "epochs_for_sweep": "_lr_find",
+    "BatchLogger": "_lr_find",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -29,10 +29,28 @@ def constant(lr: float) -> Formulas:
 
 @constructor
 def step(lr: float, step_size: int, gamma: float = 0.1) -> Formulas:
-    """Multiply by ``gamma`` every ``step_size`` steps: ``lr * gamma ** floor(t / step_size)``.
+    """Step decay: multiply by ``gamma`` every ``step_size`` steps, ``lr * gamma ** floor(t / step_size)``.
+
+    The name is torch's (``StepLR``): ``lrlib.step`` is this schedule, not an optimizer update. Elsewhere in
+    lrlib a "step" ``t`` is one optimizer update, the argument every schedule is evaluated at.
 
     Equals torch ``StepLR(step_size, gamma)``, Keras ``ExponentialDecay(lr, step_size, gamma, staircase=True)``
     and TF1's ``tf.train.exponential_decay(..., staircase=True)``.
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+        step_size: The number of steps between two decays, >= 1.
+        gamma: The factor applied at each decay, > 0.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range.
+
+    Example:
+        >>> [step(0.1, step_size=2, gamma=0.5)(t) for t in range(5)]
+        [0.1, 0.1, 0.05, 0.05, 0.025]
     """
     check.positive("lr", lr)
     check.integer("step_size", step_size, 1)

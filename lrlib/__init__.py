@@ -5,7 +5,37 @@ The core (``lrlib.schedules``, ``lrlib.lr_finder``) needs only numpy. Framework 
 never imports torch, TensorFlow or Keras.
 """
 
+from typing import TYPE_CHECKING
+
 from lrlib._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled out for type checkers and IDEs
+    from lrlib import batch_log, data, explorer, keras, lr_finder, models, plot, schedules, tf1, toy, torch
+    from lrlib.schedules import (
+        Formulas,
+        MomentumSchedule,
+        Schedule,
+        ScheduleLike,
+        as_schedule,
+        chain,
+        constant,
+        constructor,
+        cosine,
+        cosine_restarts,
+        cyclic,
+        exponential,
+        factor,
+        from_config,
+        from_function,
+        inverse_time,
+        multistep,
+        one_cycle,
+        polynomial,
+        sequence,
+        square_root,
+        step,
+        warmup,
+    )
 
 __version__ = "0.1.0"
 

@@ -12,14 +12,14 @@ they appear in ``model.fit(...).history``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 import keras
 import numpy as np
 
 from lrlib.batch_log import COLUMNS, BatchLog
 from lrlib.keras._optimizers import momentum_variable, scalar_setter
-from lrlib.schedules import Schedule, ScheduleLike, as_schedule, cyclic, one_cycle
+from lrlib.schedules import MomentumSchedule, Schedule, ScheduleLike, as_schedule, cyclic, one_cycle
 from lrlib.schedules import _checks as check
 
 _PER = ("batch", "epoch")
@@ -61,7 +61,7 @@ class ScheduleCallback(keras.callbacks.Callback):
             raise ValueError(f"cycle_momentum must be None, False or True, got {cycle_momentum!r}")
         if cycle_momentum and not schedule.has_momentum:
             raise ValueError(f"cycle_momentum is True but the schedule {schedule!r} defines no momentum")
-        self.schedule = schedule
+        self.schedule: Optional[Schedule] = schedule
         self.per = per
         self.cycle_momentum = cycle_momentum
         self.batch_log = BatchLog()
@@ -79,6 +79,8 @@ class ScheduleCallback(keras.callbacks.Callback):
 
     def schedule_for(self, total_steps: Optional[int] = None) -> Schedule:
         """The schedule a fit (or a dry run) of ``total_steps`` steps follows; here always `schedule`."""
+        if self.schedule is None:
+            raise ValueError(f"{type(self).__name__} has no schedule yet")
         return self.schedule
 
     def dry_run(self, steps: Optional[int] = None) -> dict[str, np.ndarray]:
@@ -91,7 +93,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         schedule = self.schedule_for(steps)
         t = np.arange(steps)
         run = {"step": t, "lr": schedule(t)}
-        if self._cycles_momentum(schedule):
+        if self._cycles_momentum(schedule) and isinstance(schedule, MomentumSchedule):
             run["momentum"] = schedule.momentum(t)
         return run
 
@@ -108,7 +110,7 @@ class ScheduleCallback(keras.callbacks.Callback):
     def _dry_run_steps(self, steps: Optional[int]) -> int:
         steps = self.total_steps if steps is None else steps
         check.integer("steps", steps, 1)
-        return steps
+        return int(steps)  # type: ignore[arg-type]  # checked: an int
 
     def _cycles_momentum(self, schedule: Schedule) -> bool:
         return schedule.has_momentum if self.cycle_momentum is None else self.cycle_momentum
@@ -151,7 +153,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         metrics = {name: value for name, value in logs.items() if name not in COLUMNS}
         loss = logs.get("loss", float("nan"))
         self.batch_log.append(
-            step=self._batch_step, epoch=self._epoch, lr=self._lr, loss=loss, momentum=self._momentum_value, **metrics
+            step=self._batch_step, epoch=self._epoch, lr=cast(float, self._lr), loss=loss, momentum=self._momentum_value, **metrics
         )
         self._steps_done = self._epoch_start + batch + 1
 
@@ -174,10 +176,13 @@ class ScheduleCallback(keras.callbacks.Callback):
 
     def _apply(self, t: int) -> None:
         """Assign the schedule's values at step ``t`` to the optimizer's variables."""
-        self._lr = self._active(int(t))
-        self._set_lr(self._lr)
-        if self._set_momentum is not None:
-            self._momentum_value = self._active.momentum(int(t))
+        active, set_lr = self._active, self._set_lr
+        if active is None or set_lr is None:
+            raise RuntimeError(f"{type(self).__name__} was called back before on_train_begin")
+        self._lr = active(int(t))
+        set_lr(self._lr)
+        if self._set_momentum is not None and isinstance(active, MomentumSchedule):
+            self._momentum_value = active.momentum(int(t))
             self._set_momentum(self._momentum_value)
 
 
@@ -247,7 +252,7 @@ class OneCycle(ScheduleCallback):
         momentum: Optional[tuple[float, float]] = (0.95, 0.85),
     ) -> None:
         high, low = _momentum_pair(momentum)
-        self._arguments = dict(
+        self._arguments: dict[str, Any] = dict(
             max_lr=max_lr, pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,
             anneal=anneal, three_phase=three_phase, base_momentum=low, max_momentum=high,
         )

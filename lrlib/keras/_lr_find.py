@@ -331,7 +331,7 @@ class LRRangeTest(keras.callbacks.Callback):
         val_batch_size: int = 32,
     ) -> None:
         super().__init__()
-        self._sweep_args = dict(
+        self._sweep_args: dict[str, Any] = dict(
             start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule
         )
         self.sweep = RangeTest(**self._sweep_args)  # checks the arguments now, not at fit time

@@ -8,7 +8,7 @@ from lrlib import _SCHEDULES
 from lrlib.schedules._base import Formulas, MomentumSchedule, Schedule, ScheduleLike, as_schedule, constructor, from_config
 from lrlib.schedules.compose import chain, sequence, warmup
 from lrlib.schedules.custom import from_function
-from lrlib.schedules.cyclic import cosine_restarts, cyclic, one_cycle
+from lrlib.schedules.cyclical import cosine_restarts, cyclic, one_cycle
 from lrlib.schedules.decay import (
     constant,
     cosine,

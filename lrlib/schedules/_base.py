@@ -16,7 +16,7 @@ import json
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable, Optional, ParamSpec, Union
+from typing import Any, Callable, Optional, ParamSpec, Union, cast
 
 import numpy as np
 
@@ -104,6 +104,9 @@ class Schedule:
     """
 
     __slots__ = ("_name", "_params", "_lr")
+    _name: str
+    _params: dict[str, Any]
+    _lr: Formula
     has_momentum: bool = False
 
     def __init__(self, name: str, params: dict[str, Any], formulas: Formulas) -> None:
@@ -169,6 +172,7 @@ class MomentumSchedule(Schedule):
     """A `Schedule` that also prescribes the optimizer's momentum (SGD ``momentum``, Adam ``beta_1``)."""
 
     __slots__ = ("_momentum",)
+    _momentum: Formula
     has_momentum = True
 
     def __init__(self, name: str, params: dict[str, Any], formulas: Formulas) -> None:
@@ -258,6 +262,7 @@ def constructor(build: Callable[Arguments, Formulas]) -> Callable[Arguments, Sch
         )
     signature = inspect.signature(build)
     schedule_arguments = _schedule_arguments(signature)
+    untyped_build = cast(Callable[..., Formulas], build)  # called with the bound arguments, checked above
 
     @functools.wraps(build)
     def make(*args: Any, **kwargs: Any) -> Schedule:
@@ -265,7 +270,7 @@ def constructor(build: Callable[Arguments, Formulas]) -> Callable[Arguments, Sch
         bound.apply_defaults()
         for argument, many in schedule_arguments.items():
             bound.arguments[argument] = _as_schedules(bound.arguments[argument], argument, many)
-        formulas = build(**bound.arguments)
+        formulas = untyped_build(**bound.arguments)
         if not isinstance(formulas, Formulas):
             raise TypeError(f"{name}(...) must return lrlib.Formulas(lr, momentum), got {type(formulas).__name__}")
         kind = Schedule if formulas.momentum is None else MomentumSchedule

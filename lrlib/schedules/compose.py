@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from lrlib.schedules import _checks as check
-from lrlib.schedules._base import Formula, Formulas, Schedule, ScheduleLike, constructor
+from lrlib.schedules._base import Formula, Formulas, MomentumSchedule, Schedule, ScheduleLike, as_schedule, constructor
 from lrlib.schedules.decay import linear_curve
 
 
@@ -46,6 +46,7 @@ def warmup(schedule: ScheduleLike, steps: int, start_lr: float = 0.0) -> Formula
         >>> [s(t) for t in range(6)]
         [0.0, 0.025, 0.05, 0.075, 0.1, 0.1]
     """
+    schedule = as_schedule(schedule)  # already done by @constructor; this tells type checkers
     check.integer("steps", steps, 1)
     check.number("start_lr", start_lr, 0.0)
     target = schedule(0)
@@ -54,7 +55,7 @@ def warmup(schedule: ScheduleLike, steps: int, start_lr: float = 0.0) -> Formula
     def lr_formula(t: Any, xp: Any) -> Any:
         return xp.where(t < steps, linear_curve(xp, start_lr, target, t / steps), after(t, xp))
 
-    momentum = _shifted(schedule._momentum, steps) if schedule.has_momentum else None
+    momentum = _shifted(schedule._momentum, steps) if isinstance(schedule, MomentumSchedule) else None
     return Formulas(lr_formula, momentum)
 
 
@@ -71,15 +72,15 @@ def _joined(formulas: Sequence[Formula], boundaries: Sequence[int]) -> Formula:
 
 
 def _joined_momentum(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Optional[Formula]:
-    with_momentum = [schedule.has_momentum for schedule in schedules]
-    if not any(with_momentum):
+    momenta = [schedule for schedule in schedules if isinstance(schedule, MomentumSchedule)]
+    if not momenta:
         return None
-    if not all(with_momentum):
+    if len(momenta) < len(schedules):
         raise ValueError(
             "schedules must all define momentum or none of them (momentum would be undefined in between), "
-            f"got has_momentum={with_momentum}"
+            f"got has_momentum={[schedule.has_momentum for schedule in schedules]}"
         )
-    return _joined([schedule._momentum for schedule in schedules], boundaries)
+    return _joined([schedule._momentum for schedule in momenta], boundaries)
 
 
 @constructor
@@ -108,16 +109,19 @@ def sequence(schedules: Sequence[ScheduleLike], boundaries: Sequence[int]) -> Fo
         >>> [s(t) for t in range(5)]
         [0.1, 0.1, 0.01, 0.005, 0.0025]
     """
+    parts = _schedule_list(schedules)
+    check.increasing_integers("boundaries", boundaries, 1)
+    if len(boundaries) != len(parts) - 1:
+        raise ValueError(f"boundaries must have len(schedules) - 1 = {len(parts) - 1} entries, got {len(boundaries)}")
+    lr_formula = _joined([schedule._lr for schedule in parts], list(boundaries))
+    return Formulas(lr_formula, _joined_momentum(parts, list(boundaries)))
+
+
+def _schedule_list(schedules: Any) -> list[Schedule]:
+    """Check that ``schedules`` is a non-empty list; return it with every item a `Schedule`."""
     if isinstance(schedules, Schedule) or not isinstance(schedules, (list, tuple)) or not schedules:
         raise ValueError(f"schedules must be a non-empty list of schedules, got {schedules!r}")
-    check.increasing_integers("boundaries", boundaries, 1)
-    if len(boundaries) != len(schedules) - 1:
-        raise ValueError(
-            f"boundaries must have len(schedules) - 1 = {len(schedules) - 1} entries, got {len(boundaries)}"
-        )
-    lr_formula = _joined([schedule._lr for schedule in schedules], list(boundaries))
-    return Formulas(lr_formula, _joined_momentum(schedules, list(boundaries)))
-
+    return [as_schedule(schedule, f"schedules[{index}]") for index, schedule in enumerate(schedules)]
 
 
 @constructor
@@ -151,19 +155,18 @@ def chain(schedules: Sequence[ScheduleLike]) -> Formulas:
         >>> [round(s(t), 6) for t in range(4)]
         [0.1, 0.09, 0.0405, 0.03645]
     """
-    if isinstance(schedules, Schedule) or not isinstance(schedules, (list, tuple)) or not schedules:
-        raise ValueError(f"schedules must be a non-empty list of schedules, got {schedules!r}")
-    for index, schedule in enumerate(schedules):
+    parts = _schedule_list(schedules)
+    for index, schedule in enumerate(parts):
         if schedule.has_momentum:
             raise ValueError(
                 f"schedules[{index}] defines momentum, which chain cannot combine (a product of momenta means "
                 f"nothing): build it without momentum, got {schedule!r}"
             )
-    starts = [schedule(0) for schedule in schedules]
+    starts = [schedule(0) for schedule in parts]
     for index, start in enumerate(starts[1:], 1):
         if not start > 0.0:
             raise ValueError(f"schedules[{index}] must be > 0 at step 0 (chain divides by it), got {start!r}")
-    first, *later = [schedule._lr for schedule in schedules]
+    first, *later = [schedule._lr for schedule in parts]
     scales = [1.0 / start for start in starts[1:]]
 
     def formula(t: Any, xp: Any) -> Any:

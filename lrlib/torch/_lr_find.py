@@ -141,7 +141,7 @@ def _restored(
         for m, training in saved_modes:
             m.training = training
         optimizer.load_state_dict(saved_optimizer)
-        if grad_scaler is not None:
+        if grad_scaler is not None and saved_scaler is not None:
             grad_scaler.load_state_dict(saved_scaler)
         torch.random.set_rng_state(saved_rng)
         if saved_cuda_rng is not None:
@@ -218,6 +218,7 @@ def _loss_computer(
         if step_fn is not None:
             return step_fn(model, batch)
         inputs, targets = batch_fn(batch) if batch_fn is not None else _inputs_and_targets(batch)
+        assert loss_fn is not None  # _check_arguments asked for loss_fn when there is no step_fn
         return loss_fn(model(inputs), targets)
 
     def compute_loss(batch: Batch) -> torch.Tensor:

@@ -15,12 +15,13 @@ have been built with the same schedule.
 from __future__ import annotations
 
 import types
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Optional, Sequence, Union, cast
 
+from torch import Tensor
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-from lrlib.schedules import Schedule, ScheduleLike, as_schedule, from_config
+from lrlib.schedules import MomentumSchedule, Schedule, ScheduleLike, as_schedule, from_config
 
 Schedules = Union[ScheduleLike, Sequence[ScheduleLike]]
 
@@ -31,7 +32,7 @@ def _per_group(optimizer: Optimizer, schedules: Schedules) -> list[Schedule]:
     if isinstance(schedules, (list, tuple)):
         listed = [as_schedule(schedule, f"schedule[{index}]") for index, schedule in enumerate(schedules)]
     else:
-        listed = [as_schedule(schedules, "schedule")]
+        listed = [as_schedule(cast(ScheduleLike, schedules), "schedule")]
     if len(listed) == 1:
         return listed * groups
     if len(listed) != groups:
@@ -79,12 +80,12 @@ class ScheduleLR(LRScheduler):
         self.momentum_key: Optional[str] = _momentum_key(optimizer) if drives_momentum else None
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | Tensor]:
         """The learning rates at ``last_epoch``; sets the momenta for it too (as torch's cyclic schedulers do)."""
         step = self.last_epoch
         if self.momentum_key is not None:
             self._set_momenta(step)
-        values: list[float] = []
+        values: list[float | Tensor] = []
         previous, value = None, 0.0
         for schedule in self.schedules:
             if schedule is not previous:  # a schedule shared by all groups (the usual case) is evaluated once
@@ -96,7 +97,7 @@ class ScheduleLR(LRScheduler):
 
     def _set_momenta(self, step: int) -> None:
         for group, schedule in zip(self.optimizer.param_groups, self.schedules):
-            if not schedule.has_momentum:
+            if not isinstance(schedule, MomentumSchedule):
                 continue
             momentum = schedule.momentum(step)
             if self.momentum_key == "betas":

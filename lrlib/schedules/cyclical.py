@@ -152,9 +152,11 @@ def cyclic(
     def lr_formula(t: Any, xp: Any) -> Any:
         return base_lr + (max_lr - base_lr) * amplitude(t, xp)
 
-    if not check.momentum_range(base_momentum, max_momentum):
+    momenta = check.momentum_range(base_momentum, max_momentum)
+    if momenta is None:
         return Formulas(lr_formula)
-    return Formulas(lr_formula, lambda t, xp: max_momentum - (max_momentum - base_momentum) * amplitude(t, xp))
+    low, high = momenta
+    return Formulas(lr_formula, lambda t, xp: high - (high - low) * amplitude(t, xp))
 
 
 def _cycle_scale(
@@ -225,20 +227,20 @@ def _decayed_peak(decay_every: Optional[int], decay: float, decay_type: str) -> 
 
 def _cycle_length(total_steps: Optional[int], epochs: Optional[int], steps_per_epoch: Optional[int]) -> int:
     """``total_steps``, or ``epochs * steps_per_epoch``: exactly one of the two must be given."""
-    if total_steps is None and (epochs is None or steps_per_epoch is None):
-        raise ValueError(
-            f"give total_steps, or epochs and steps_per_epoch, got total_steps=None, epochs={epochs!r}, "
-            f"steps_per_epoch={steps_per_epoch!r}"
-        )
-    if total_steps is not None and (epochs is not None or steps_per_epoch is not None):
+    if total_steps is None:
+        if epochs is None or steps_per_epoch is None:
+            raise ValueError(
+                f"give total_steps, or epochs and steps_per_epoch, got total_steps=None, epochs={epochs!r}, "
+                f"steps_per_epoch={steps_per_epoch!r}"
+            )
+        check.integer("epochs", epochs, 1)
+        check.integer("steps_per_epoch", steps_per_epoch, 1)
+        total_steps = epochs * steps_per_epoch
+    elif epochs is not None or steps_per_epoch is not None:
         raise ValueError(
             f"give total_steps or epochs and steps_per_epoch, not both, got total_steps={total_steps!r}, "
             f"epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
         )
-    if total_steps is None:
-        check.integer("epochs", epochs, 1)
-        check.integer("steps_per_epoch", steps_per_epoch, 1)
-        total_steps = epochs * steps_per_epoch
     check.integer("total_steps", total_steps, 2)
     return total_steps
 
@@ -330,7 +332,9 @@ def one_cycle(
     start_lr = max_lr / div_factor
     lr_path = [start_lr, max_lr, start_lr] if three_phase else [start_lr, max_lr]
     lr_formula = _phases(anneal, ends, [*lr_path, start_lr / final_div_factor])
-    if not check.momentum_range(base_momentum, max_momentum):
+    momenta = check.momentum_range(base_momentum, max_momentum)
+    if momenta is None:
         return Formulas(lr_formula)
-    momentum_path = [max_momentum, base_momentum, max_momentum, max_momentum]
+    low, high = momenta
+    momentum_path = [high, low, high, high]
     return Formulas(lr_formula, _phases(anneal, ends, momentum_path[: len(ends) + 1]))

@@ -6,7 +6,7 @@ For each small offline task (different model, optimizer and loss) and each seed:
    constant LR for a fixed number of epochs; score each LR by its mean last-epoch validation loss over the
    seeds. The *good band* is every grid LR whose mean validation loss is within 10% of the best one;
 2. run ``lrlib.torch.lr_find`` (library defaults: 1e-7 to 10 in 100 steps) from the same initial weights
-   and data order, and read every suggestion rule of ``lrlib.range_test.RULES`` off the same sweep; run
+   and data order, and read every suggestion rule of ``lrlib.lr_finder.RULES`` off the same sweep; run
    torch-lr-finder's ``LRFinder`` (its defaults, steepest-gradient suggestion) on the same model, data
    and sweep range;
 3. train at each suggestion with the ground truth's protocol.
@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lrlib.range_test import DEFAULT_RULE, RULES, RangeTestResult
+from lrlib.lr_finder import DEFAULT_RULE, RULES, RangeTestResult
 from lrlib.torch import _lr_find as _lr_find_module
 from lrlib.torch import lr_find
 

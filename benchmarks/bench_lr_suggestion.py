@@ -41,7 +41,7 @@ from torch import nn
 from bench_lr_find import TASKS as DESIGN
 from bench_lr_find import Batches, Task, _split, digits_flat, digits_images, initial_model, mlp, train_constant
 from bench_lr_find import breast_cancer, diabetes, friedman, sweep_torch_lr_finder
-from lrlib.range_test import RULES, RangeTestResult, _finite_length, _trim, half_descent, zero_lag_smooth
+from lrlib.lr_finder import RULES, RangeTestResult, _finite_length, _trim, half_descent, zero_lag_smooth
 from lrlib.torch import lr_find
 
 HALF_STEP = 10 ** (1 / 8)  # half a grid step: 4 grid points per decade

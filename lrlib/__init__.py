@@ -1,16 +1,52 @@
 """lrlib: learning-rate schedules as plain ``step -> lr`` functions, with adapters for PyTorch and Keras 3.
 
-The core (``lrlib.schedules``, ``lrlib.range_test``) needs only numpy. Framework adapters live in
+The core (``lrlib.schedules``, ``lrlib.lr_finder``) needs only numpy. Framework adapters live in
 ``lrlib.torch`` and ``lrlib.keras`` and import their framework when first used, so ``import lrlib``
 never imports torch, TensorFlow or Keras.
 """
 
+from typing import TYPE_CHECKING
+
 from lrlib._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled out for type checkers and IDEs
+    from lrlib import batch_log, data, explorer, keras, lr_finder, models, plot, schedules, tf1, toy, torch
+    from lrlib.schedules import (
+        Formulas,
+        MomentumSchedule,
+        Schedule,
+        ScheduleLike,
+        as_schedule,
+        chain,
+        constant,
+        constructor,
+        cosine,
+        cosine_restarts,
+        cyclic,
+        exponential,
+        factor,
+        from_config,
+        from_function,
+        inverse_time,
+        multistep,
+        one_cycle,
+        polynomial,
+        sequence,
+        square_root,
+        step,
+        warmup,
+    )
 
 __version__ = "0.1.0"
 
 _SCHEDULES = [
     "Schedule",
+    "MomentumSchedule",
+    "ScheduleLike",
+    "Formulas",
+    "constructor",
+    "from_function",
+    "as_schedule",
     "constant",
     "step",
     "multistep",
@@ -18,15 +54,17 @@ _SCHEDULES = [
     "square_root",
     "factor",
     "polynomial",
+    "inverse_time",
     "cosine",
     "cosine_restarts",
     "cyclic",
     "one_cycle",
     "warmup",
     "sequence",
+    "chain",
     "from_config",
 ]
-_SUBMODULES = ["schedules", "range_test", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]
+_SUBMODULES = ["schedules", "lr_finder", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]
 
 __all__ = _SCHEDULES + _SUBMODULES
 __getattr__, __dir__ = lazy_exports(

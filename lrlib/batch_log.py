@@ -50,7 +50,7 @@ class BatchLog:
         if not (math.isfinite(float(lr)) and float(lr) >= 0):
             raise ValueError(f"lr must be a finite number >= 0, got {lr!r}")
         self._extra += [name for name in metrics if name not in self._extra]
-        row = {"step": int(step), "epoch": int(epoch), "lr": float(lr), "loss": float(loss)}
+        row: dict[str, float | None] = {"step": int(step), "epoch": int(epoch), "lr": float(lr), "loss": float(loss)}
         row["momentum"] = None if momentum is None else float(momentum)
         row.update({name: None if v is None else float(v) for name, v in metrics.items()})
         self._rows.append(row)

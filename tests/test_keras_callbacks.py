@@ -323,9 +323,10 @@ def test_bad_arguments_name_the_argument(make, name):
         make()
 
 
-def test_schedule_must_be_an_lrlib_schedule():
-    with pytest.raises(TypeError, match="schedule"):
-        ScheduleCallback(lambda t: 0.1)
+@pytest.mark.parametrize("not_a_schedule", [0.1, None])
+def test_schedule_must_be_callable(not_a_schedule):
+    with pytest.raises(TypeError, match=r"schedule must be a schedule: .* any callable step -> lr"):
+        ScheduleCallback(not_a_schedule)
 
 
 # ---------------------------------------------------------------------- optimizers
@@ -395,3 +396,21 @@ def test_plot_history():
         plot_history(history, metrics=("accuracy",))
     with pytest.raises(ValueError, match="lr"):
         plot_history({"loss": [1.0]}, lr=True)
+
+
+# --- the open schedule contract ---------------------------------------------------------------------------------
+
+
+def test_schedule_callback_follows_a_plain_callable_exactly():
+    function = lambda t: 0.01 * 0.9**t if t % 2 else 0.002  # noqa: E731
+    callback = ScheduleCallback(function)
+    fit_one_weight(keras.optimizers.SGD(0.1), callback, 12)
+    assert callback.batch_log.lrs.tolist() == [function(t) for t in range(12)]
+
+
+def test_keras_schedule_refuses_a_python_step_function_and_says_what_to_use():
+    from lrlib.keras import schedule
+
+    with pytest.raises(TypeError, match=r"Python function .* cannot evaluate inside its compiled train step.*"
+                                        r"lrlib\.keras\.ScheduleCallback"):
+        schedule(lrlib.warmup(lambda t: 0.1, 5))

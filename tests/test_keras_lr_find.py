@@ -18,8 +18,8 @@ tf = pytest.importorskip("tensorflow")
 
 from lrlib.batch_log import BatchLog  # noqa: E402
 from lrlib.keras import BatchLogger, LRRangeTest, epochs_for_sweep, lr_find, weight_decay_grid  # noqa: E402
-from lrlib.keras._range_test import WeightDecayGrid, _ValidationLoss, _weight_decay  # noqa: E402
-from lrlib.range_test import RangeTest  # noqa: E402
+from lrlib.keras._lr_find import WeightDecayGrid, _ValidationLoss, _weight_decay  # noqa: E402
+from lrlib.lr_finder import RangeTest  # noqa: E402
 
 N, BATCH = 40, 16  # 3 batches per epoch: 16, 16 and a short one of 8
 RNG = np.random.default_rng(0)

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from lrlib.range_test import (
+from lrlib.lr_finder import (
     DEFAULT_RULE,
     RULES,
     RangeTest,
@@ -384,7 +384,7 @@ def test_plot_uses_a_log_axis_and_marks_the_suggestion():
 
 def test_importing_the_core_imports_neither_matplotlib_nor_a_framework():
     code = (
-        "import sys, lrlib.range_test; "
+        "import sys, lrlib.lr_finder; "
         "print(sorted(m for m in ('matplotlib', 'torch', 'tensorflow', 'keras') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

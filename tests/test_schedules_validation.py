@@ -90,12 +90,14 @@ def test_bad_argument_raises_value_error_naming_it_and_its_range(constructor, kw
         constructor(**kwargs)
 
 
-@pytest.mark.parametrize("not_a_schedule", [lambda t: 0.1, 0.1, None])
-def test_composing_something_that_is_not_a_schedule_raises_type_error(not_a_schedule):
-    with pytest.raises(TypeError, match="schedule must be an lrlib Schedule"):
+@pytest.mark.parametrize("not_a_schedule", [0.1, None, "cosine"])
+def test_composing_something_that_is_not_callable_raises_type_error(not_a_schedule):
+    with pytest.raises(TypeError, match=r"schedule must be a schedule: an lrlib schedule .* or any callable step -> lr"):
         lrlib.warmup(not_a_schedule, 10)
-    with pytest.raises(TypeError, match=r"schedules\[1\] must be an lrlib Schedule"):
+    with pytest.raises(TypeError, match=r"schedules\[1\] must be a schedule: .* any callable step -> lr"):
         lrlib.sequence([COSINE, not_a_schedule], [10])
+    with pytest.raises(TypeError, match=r"schedules\[0\] must be a schedule"):
+        lrlib.chain([not_a_schedule])
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from lrlib.batch_log import BatchLog  # noqa: E402
-from lrlib.range_test import RULES, sweep_lrs  # noqa: E402
+from lrlib.lr_finder import RULES, sweep_lrs  # noqa: E402
 from lrlib.torch import BatchLogger, lr_find  # noqa: E402
 
 # --------------------------------------------------------------------------- fixtures

@@ -170,7 +170,7 @@ def _loaders(name: str, train: tuple[np.ndarray, np.ndarray], test: tuple[np.nda
 
     def dataset(x: np.ndarray, y: np.ndarray) -> TensorDataset:
         labelled = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
-        labelled.name, labelled.classes = name, class_names(name)
+        labelled.name, labelled.classes = name, class_names(name)  # type: ignore[attr-defined]  # read by d2l
         return labelled
 
     generator = torch.Generator().manual_seed(seed)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def _drop_damaged(resources: list[tuple[str, str]], raw: Path) -> None:
             (raw / archive.stem).unlink(missing_ok=True)
 
 
-def _dataset_class(base_url: str | None, checksums: dict[str, str] | None) -> type:
+def _dataset_class(base_url: str | None, checksums: dict[str, str] | None) -> type[Any]:
     """torchvision's FashionMNIST, with lrlib's mirror and checksums when they are given."""
     from torchvision.datasets import FashionMNIST
 

@@ -3,7 +3,16 @@
 Importing this package does not import Keras or TensorFlow; each name imports them on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from lrlib._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled out for type checkers and IDEs
+    from lrlib.keras._callbacks import CyclicLR, OneCycle, ScheduleCallback
+    from lrlib.keras._history import concatenate_histories, plot_history
+    from lrlib.keras._lr_find import BatchLogger, LRRangeTest, epochs_for_sweep, lr_find, weight_decay_grid
+    from lrlib.keras._optimizers import SGD, Adam
+    from lrlib.keras._schedule import KerasSchedule, schedule
 
 _EXPORTS = {
     "schedule": "_schedule",
@@ -15,11 +24,11 @@ _EXPORTS = {
     "Adam": "_optimizers",
     "concatenate_histories": "_history",
     "plot_history": "_history",
-    "LRRangeTest": "_range_test",
-    "lr_find": "_range_test",
-    "weight_decay_grid": "_range_test",
-    "epochs_for_sweep": "_range_test",
-    "BatchLogger": "_range_test",
+    "LRRangeTest": "_lr_find",
+    "lr_find": "_lr_find",
+    "weight_decay_grid": "_lr_find",
+    "epochs_for_sweep": "_lr_find",
+    "BatchLogger": "_lr_find",
 }
 __all__ = list(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -12,14 +12,14 @@ they appear in ``model.fit(...).history``.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 import keras
 import numpy as np
 
 from lrlib.batch_log import COLUMNS, BatchLog
 from lrlib.keras._optimizers import momentum_variable, scalar_setter
-from lrlib.schedules import Schedule, cyclic, one_cycle
+from lrlib.schedules import MomentumSchedule, Schedule, ScheduleLike, as_schedule, cyclic, one_cycle
 from lrlib.schedules import _checks as check
 
 _PER = ("batch", "epoch")
@@ -29,7 +29,8 @@ class ScheduleCallback(keras.callbacks.Callback):
     """Set the optimizer's learning rate (and momentum) from an lrlib schedule before each batch or epoch.
 
     Args:
-        schedule: an lrlib schedule (``lrlib.cosine(...)``, ``lrlib.one_cycle(...)``, ...).
+        schedule: an lrlib schedule (``lrlib.cosine(...)``, ``lrlib.one_cycle(...)``, ...) or any callable
+            ``step -> lr``, evaluated in Python before each batch (or epoch), so it gives exactly its values.
         per: ``"batch"``: ``t`` is the global batch index, ``epoch * steps_per_epoch + batch``, so a fit with
             ``initial_epoch`` resumes the schedule where it left off (when the steps per epoch are unknown, as
             for a generator without ``steps_per_epoch``, batches are counted from 0 in each ``fit``).
@@ -52,18 +53,15 @@ class ScheduleCallback(keras.callbacks.Callback):
     """The default number of steps for `dry_run` and `plot` (None: they need ``steps``)."""
     _momentum_opt_out = "pass cycle_momentum=False"
 
-    def __init__(self, schedule: Schedule, per: str = "batch", cycle_momentum: Optional[bool] = None) -> None:
+    def __init__(self, schedule: ScheduleLike, per: str = "batch", cycle_momentum: Optional[bool] = None) -> None:
         super().__init__()
         check.choice("per", per, _PER)
-        if not isinstance(schedule, Schedule):
-            raise TypeError(
-                f"schedule must be an lrlib schedule (lrlib.cosine(...), ...), got {type(schedule).__name__}"
-            )
+        schedule = as_schedule(schedule)
         if cycle_momentum not in (None, False, True):
             raise ValueError(f"cycle_momentum must be None, False or True, got {cycle_momentum!r}")
         if cycle_momentum and not schedule.has_momentum:
             raise ValueError(f"cycle_momentum is True but the schedule {schedule!r} defines no momentum")
-        self.schedule = schedule
+        self.schedule: Optional[Schedule] = schedule
         self.per = per
         self.cycle_momentum = cycle_momentum
         self.batch_log = BatchLog()
@@ -81,6 +79,8 @@ class ScheduleCallback(keras.callbacks.Callback):
 
     def schedule_for(self, total_steps: Optional[int] = None) -> Schedule:
         """The schedule a fit (or a dry run) of ``total_steps`` steps follows; here always `schedule`."""
+        if self.schedule is None:
+            raise ValueError(f"{type(self).__name__} has no schedule yet")
         return self.schedule
 
     def dry_run(self, steps: Optional[int] = None) -> dict[str, np.ndarray]:
@@ -93,7 +93,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         schedule = self.schedule_for(steps)
         t = np.arange(steps)
         run = {"step": t, "lr": schedule(t)}
-        if self._cycles_momentum(schedule):
+        if self._cycles_momentum(schedule) and isinstance(schedule, MomentumSchedule):
             run["momentum"] = schedule.momentum(t)
         return run
 
@@ -110,7 +110,7 @@ class ScheduleCallback(keras.callbacks.Callback):
     def _dry_run_steps(self, steps: Optional[int]) -> int:
         steps = self.total_steps if steps is None else steps
         check.integer("steps", steps, 1)
-        return steps
+        return int(steps)  # type: ignore[arg-type]  # checked: an int
 
     def _cycles_momentum(self, schedule: Schedule) -> bool:
         return schedule.has_momentum if self.cycle_momentum is None else self.cycle_momentum
@@ -153,7 +153,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         metrics = {name: value for name, value in logs.items() if name not in COLUMNS}
         loss = logs.get("loss", float("nan"))
         self.batch_log.append(
-            step=self._batch_step, epoch=self._epoch, lr=self._lr, loss=loss, momentum=self._momentum_value, **metrics
+            step=self._batch_step, epoch=self._epoch, lr=cast(float, self._lr), loss=loss, momentum=self._momentum_value, **metrics
         )
         self._steps_done = self._epoch_start + batch + 1
 
@@ -176,10 +176,13 @@ class ScheduleCallback(keras.callbacks.Callback):
 
     def _apply(self, t: int) -> None:
         """Assign the schedule's values at step ``t`` to the optimizer's variables."""
-        self._lr = self._active(int(t))
-        self._set_lr(self._lr)
-        if self._set_momentum is not None:
-            self._momentum_value = self._active.momentum(int(t))
+        active, set_lr = self._active, self._set_lr
+        if active is None or set_lr is None:
+            raise RuntimeError(f"{type(self).__name__} was called back before on_train_begin")
+        self._lr = active(int(t))
+        set_lr(self._lr)
+        if self._set_momentum is not None and isinstance(active, MomentumSchedule):
+            self._momentum_value = active.momentum(int(t))
             self._set_momentum(self._momentum_value)
 
 
@@ -249,7 +252,7 @@ class OneCycle(ScheduleCallback):
         momentum: Optional[tuple[float, float]] = (0.95, 0.85),
     ) -> None:
         high, low = _momentum_pair(momentum)
-        self._arguments = dict(
+        self._arguments: dict[str, Any] = dict(
             max_lr=max_lr, pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,
             anneal=anneal, three_phase=three_phase, base_momentum=low, max_momentum=high,
         )

@@ -73,7 +73,7 @@ def plot_history(
     axes[0].set(xlabel="epoch", yscale="log" if logy else "linear")
     axes[0].grid(alpha=0.3)
     axes[0].legend(fontsize="small")
-    if show_lr:
+    if show_lr and lr_name is not None:
         axes[1].plot(epochs, values[lr_name], color="tab:gray")
         axes[1].set(xlabel="epoch", ylabel="learning rate")
         axes[1].grid(alpha=0.3)

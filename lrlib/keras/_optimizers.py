@@ -14,7 +14,7 @@ value as a float and the variable is part of the optimizer's saved state.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import keras
 from keras import ops
@@ -146,6 +146,6 @@ def scalar_setter(variable: Any) -> Callable[[float], None]:
     3x cheaper than ``keras.Variable.assign`` (which converts and shape-checks); elsewhere it is ``assign``.
     """
     backend_variable = getattr(variable, "value", None)
-    if keras.backend.backend() == "tensorflow" and hasattr(backend_variable, "assign"):
+    if keras.backend.backend() == "tensorflow" and backend_variable is not None and hasattr(backend_variable, "assign"):
         return lambda value: backend_variable.assign(value, read_value=False)
-    return variable.assign
+    return cast(Callable[[float], None], variable.assign)

@@ -11,7 +11,8 @@ from typing import Any
 
 import keras
 
-from lrlib.schedules import Schedule, from_config
+from lrlib.schedules import Schedule, ScheduleLike, as_schedule, from_config
+from lrlib.schedules.custom import python_functions
 
 
 @keras.saving.register_keras_serializable(package="lrlib")
@@ -25,11 +26,15 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
     round-trips through ``model.save`` / ``keras.models.load_model``.
     """
 
-    def __init__(self, schedule: Schedule) -> None:
-        if not isinstance(schedule, Schedule):
+    def __init__(self, schedule: ScheduleLike) -> None:
+        schedule = as_schedule(schedule)
+        functions = python_functions(schedule)
+        if functions:
             raise TypeError(
-                f"schedule must be an lrlib schedule (lrlib.cosine(...), lrlib.one_cycle(...), ...), "
-                f"got {type(schedule).__name__}"
+                f"schedule follows the Python function {functions[0]!r}, which Keras cannot evaluate inside its "
+                "compiled train step (the step there is a graph tensor, not an int). Pass it to "
+                "lrlib.keras.ScheduleCallback instead, which calls it in Python before each batch, or write the "
+                "formula with array operations under @lrlib.constructor"
             )
         self.schedule = schedule
 
@@ -48,7 +53,7 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         return f"lrlib.keras.schedule({self.schedule!r})"
 
 
-def schedule(schedule: Schedule) -> KerasSchedule:
+def schedule(schedule: ScheduleLike) -> KerasSchedule:
     """Wrap an lrlib schedule for Keras: ``keras.optimizers.SGD(learning_rate=lrlib.keras.schedule(s))``.
 
     The optimizer then evaluates ``s`` at its own step counter (``optimizer.iterations``) inside the compiled

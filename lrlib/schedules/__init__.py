@@ -5,9 +5,20 @@ docstring for its formula and the framework scheduler it equals.
 """
 
 from lrlib import _SCHEDULES
-from lrlib.schedules._base import Schedule, from_config
-from lrlib.schedules.compose import sequence, warmup
-from lrlib.schedules.cyclic import cosine_restarts, cyclic, one_cycle
-from lrlib.schedules.decay import constant, cosine, exponential, factor, multistep, polynomial, square_root, step
+from lrlib.schedules._base import Formulas, MomentumSchedule, Schedule, ScheduleLike, as_schedule, constructor, from_config
+from lrlib.schedules.compose import chain, sequence, warmup
+from lrlib.schedules.custom import from_function
+from lrlib.schedules.cyclical import cosine_restarts, cyclic, one_cycle
+from lrlib.schedules.decay import (
+    constant,
+    cosine,
+    exponential,
+    factor,
+    inverse_time,
+    multistep,
+    polynomial,
+    square_root,
+    step,
+)
 
 __all__ = list(_SCHEDULES)  # exactly the names `lrlib` exports lazily from this package

@@ -16,12 +16,17 @@ import json
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, ParamSpec, Union, cast
 
 import numpy as np
 
 Formula = Callable[[Any, Any], Any]
 """``formula(t, xp)``: the value at float step(s) ``t``, computed with array namespace ``xp``."""
+
+Arguments = ParamSpec("Arguments")
+
+StepFunction = Callable[[int], float]
+"""A plain schedule: the learning rate (or momentum) at an integer step, as a float."""
 
 
 def _power(base: float, exponent: float) -> float:
@@ -34,6 +39,7 @@ def _power(base: float, exponent: float) -> float:
 SCALAR = SimpleNamespace(
     where=lambda condition, x, y: x if condition else y,
     floor=lambda x: float(math.floor(x)),
+    ceil=lambda x: float(math.ceil(x)),
     cos=math.cos,
     sqrt=math.sqrt,
     exp=math.exp,
@@ -50,7 +56,22 @@ on scalars (this is what the PyTorch adapter evaluates every optimizer step)."""
 
 @dataclass(frozen=True)
 class Formulas:
-    """What a constructor returns: the learning-rate formula and, optionally, a momentum formula."""
+    """What a schedule constructor returns: the learning-rate formula and, optionally, a momentum formula.
+
+    Each formula is ``formula(t, xp)``: the value at float step(s) ``t``, written with the array namespace
+    ``xp`` only (``xp.where``, ``xp.floor``, ``xp.ceil``, ``xp.cos``, ``xp.sqrt``, ``xp.exp``, ``xp.log``,
+    ``xp.power``, ``xp.minimum``, ``xp.maximum``, ``xp.abs``, ``xp.clip`` and arithmetic), so that it evaluates
+    on one float, a numpy array and a Keras graph tensor alike.
+
+    Args:
+        lr: The learning-rate formula.
+        momentum: The momentum formula, or None for a schedule without momentum.
+
+    Example:
+        >>> formulas = Formulas(lambda t, xp: 0.1 * xp.power(0.5, t))
+        >>> formulas.lr(2.0, SCALAR), formulas.lr(np.array([0.0, 1.0]), np)
+        (0.025, array([0.1 , 0.05]))
+    """
 
     lr: Formula
     momentum: Optional[Formula] = None
@@ -59,16 +80,33 @@ class Formulas:
 class Schedule:
     """An immutable learning-rate schedule: ``s(t)`` is the learning rate at integer step ``t >= 0``.
 
-    Build one with a constructor (`lrlib.cosine`, `lrlib.one_cycle`, ...), never directly.
+    Build one with a constructor (`lrlib.cosine`, `lrlib.one_cycle`, ..., `lrlib.from_function` for any
+    Python function ``step -> lr``, or your own made with `lrlib.constructor`), never directly.
 
     - ``s(t)``: a Python float for an int ``t``; a float64 array for a numpy integer array (vectorized).
     - ``s.lr(t, xp)``: the same formula with array namespace ``xp`` (``numpy``, ``keras.ops``, ...), unchecked,
       for building the schedule inside another framework's graph.
     - ``s.has_momentum``: whether ``s.momentum(t)`` / ``s.momentum_at(t, xp)`` exist.
     - ``s.get_config()``: a JSON-able dict that `from_config` turns back into an equal schedule.
+
+    Wherever lrlib takes a schedule (`lrlib.warmup`, `lrlib.sequence`, `lrlib.chain`, the PyTorch scheduler,
+    the Keras callback) it also takes any callable ``step -> lr``, and gives exactly its values.
+
+    Example:
+        >>> import lrlib
+        >>> s = lrlib.cosine(0.1, total_steps=100)
+        >>> s(0), round(s(50), 6)
+        (0.1, 0.05)
+        >>> s(np.array([0, 100]))
+        array([0.1, 0. ])
+        >>> from_config(s.get_config()) == s
+        True
     """
 
     __slots__ = ("_name", "_params", "_lr")
+    _name: str
+    _params: dict[str, Any]
+    _lr: Formula
     has_momentum: bool = False
 
     def __init__(self, name: str, params: dict[str, Any], formulas: Formulas) -> None:
@@ -95,8 +133,9 @@ class Schedule:
     def get_config(self) -> dict[str, Any]:
         """``{"name": constructor name, **arguments}``, nested schedules as nested configs; JSON-able.
 
-        Raises `TypeError` when an argument is a Python function (``cyclic``'s ``scale_fn``): JSON cannot hold
-        code. Such a schedule still pickles if its function does (a function defined at module level).
+        Raises `TypeError` when an argument is a Python function (``cyclic``'s ``scale_fn``, `from_function`'s
+        ``lr``): JSON cannot hold code. Such a schedule still pickles if its function does (a function defined
+        at module level).
         """
         return self._config(portable=True)
 
@@ -108,7 +147,9 @@ class Schedule:
                 raise TypeError(
                     f"{self._name}(...) has no JSON config: its argument {key}={value!r} is a Python function, "
                     "which a config cannot hold. Pickle the schedule instead (this works when the function is "
-                    "defined at module level), or rebuild it in code"
+                    "defined at module level), or rebuild it in code (lrlib.torch.scheduler's state_dict keeps "
+                    "such a schedule's callables by name and rebuilds nothing: load it into a scheduler built "
+                    "with the same schedule)"
                 )
             config[key] = _to_config(value, portable)
         return config
@@ -131,6 +172,7 @@ class MomentumSchedule(Schedule):
     """A `Schedule` that also prescribes the optimizer's momentum (SGD ``momentum``, Adam ``beta_1``)."""
 
     __slots__ = ("_momentum",)
+    _momentum: Formula
     has_momentum = True
 
     def __init__(self, name: str, params: dict[str, Any], formulas: Formulas) -> None:
@@ -146,29 +188,133 @@ class MomentumSchedule(Schedule):
         return self._momentum(_as_float(t, xp, dtype), xp)
 
 
+ScheduleLike = Union[Schedule, StepFunction]
+"""What lrlib accepts wherever it takes a schedule: a `Schedule` or any callable ``step -> lr``."""
+
 _CONSTRUCTORS: dict[str, Callable[..., Schedule]] = {}
+def as_schedule(schedule: ScheduleLike, name: str = "schedule") -> Schedule:
+    """``schedule`` as a `Schedule`: an lrlib schedule as it is, any other callable through `from_function`.
 
+    Args:
+        schedule: An lrlib schedule or a callable ``step -> lr``.
+        name: The argument's name, for the error message.
 
-def constructor(build: Callable[..., Formulas]) -> Callable[..., Schedule]:
-    """Turn ``build(**arguments) -> Formulas`` into a registered schedule constructor of the same name.
+    Returns:
+        The `Schedule`.
 
-    ``build`` validates its arguments and returns the formulas; the wrapper records every argument (defaults
-    included) so that ``repr``, ``get_config`` and `from_config` need nothing more from each constructor.
+    Raises:
+        TypeError: If ``schedule`` is not callable.
+
+    Example:
+        >>> as_schedule(lambda t: 0.5)(7)
+        0.5
     """
+    if isinstance(schedule, Schedule):
+        return schedule
+    if callable(schedule):
+        from lrlib.schedules.custom import from_function  # the one constructor defined on top of this module
+
+        return from_function(schedule)
+    raise TypeError(
+        f"{name} must be a schedule: an lrlib schedule (e.g. lrlib.cosine(...)) or any callable step -> lr, "
+        f"got {schedule!r}"
+    )
+
+
+
+
+def constructor(build: Callable[Arguments, Formulas]) -> Callable[Arguments, Schedule]:
+    """Turn ``build(**arguments) -> Formulas`` into a schedule constructor of the same name (a decorator).
+
+    This is how lrlib's own schedules are made, and how a user's formula gains their extras: vectorized
+    evaluation on numpy arrays, evaluation inside a Keras graph, ``get_config`` / `from_config`, equality,
+    pickling and, when ``build`` returns a momentum formula, ``.momentum``. ``build`` validates its arguments
+    and returns the `Formulas`; the wrapper records every argument (defaults included), so that ``repr``,
+    ``get_config`` and `from_config` need nothing more. The constructor is registered under
+    ``build.__name__`` for `from_config`: import the module that defines it before loading a config.
+
+    Args:
+        build: A function of the schedule's parameters that checks them and returns its `Formulas`.
+
+    Returns:
+        A function with ``build``'s parameters that returns a `Schedule`.
+
+    Raises:
+        ValueError: If another constructor is already registered under ``build.__name__``.
+
+    Example:
+        >>> import lrlib
+        >>> @lrlib.constructor
+        ... def halving(lr: float, every: int) -> lrlib.Formulas:
+        ...     return lrlib.Formulas(lambda t, xp: lr * xp.power(0.5, xp.floor(t / every)))
+        >>> s = halving(0.1, every=10)
+        >>> s(25), s(np.array([0, 10]))
+        (0.025, array([0.1 , 0.05]))
+        >>> s.get_config()
+        {'name': 'halving', 'lr': 0.1, 'every': 10}
+    """
+    name = build.__name__
+    registered = _CONSTRUCTORS.get(name)
+    if registered is not None and _origin(registered) != _origin(build):
+        raise ValueError(
+            f"a schedule constructor named {name!r} is already registered (by {'.'.join(_origin(registered))}); "
+            "from_config finds constructors by name, so give yours another name"
+        )
     signature = inspect.signature(build)
+    schedule_arguments = _schedule_arguments(signature)
+    untyped_build = cast(Callable[..., Formulas], build)  # called with the bound arguments, checked above
 
     @functools.wraps(build)
     def make(*args: Any, **kwargs: Any) -> Schedule:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        formulas = build(**bound.arguments)
+        for argument, many in schedule_arguments.items():
+            bound.arguments[argument] = _as_schedules(bound.arguments[argument], argument, many)
+        formulas = untyped_build(**bound.arguments)
+        if not isinstance(formulas, Formulas):
+            raise TypeError(f"{name}(...) must return lrlib.Formulas(lr, momentum), got {type(formulas).__name__}")
         kind = Schedule if formulas.momentum is None else MomentumSchedule
         # Copy list arguments, so that a caller changing its list later cannot change the recorded config.
         params = {key: list(value) if isinstance(value, list) else value for key, value in bound.arguments.items()}
-        return kind(build.__name__, params, formulas)
+        return kind(name, params, formulas)
 
-    _CONSTRUCTORS[build.__name__] = make
+    make.__signature__ = _public_signature(build)  # type: ignore[attr-defined]
+    make.__annotations__ = {**build.__annotations__, "return": Schedule}
+    _CONSTRUCTORS[name] = make
     return make
+
+
+def _schedule_arguments(signature: inspect.Signature) -> dict[str, bool]:
+    """The parameters annotated ``ScheduleLike`` (False) or ``Sequence[ScheduleLike]`` (True)."""
+    kinds = {"ScheduleLike": False, "Sequence[ScheduleLike]": True}
+    return {
+        name: kinds[parameter.annotation]
+        for name, parameter in signature.parameters.items()
+        if isinstance(parameter.annotation, str) and parameter.annotation in kinds
+    }
+
+
+def _as_schedules(value: Any, name: str, many: bool) -> Any:
+    """A schedule argument with every callable made a `Schedule` (a list's items for ``many``; a value of
+    the wrong shape is left for the constructor's own check)."""
+    if not many:
+        return as_schedule(value, name)
+    if isinstance(value, (list, tuple)):
+        return [as_schedule(item, f"{name}[{index}]") for index, item in enumerate(value)]
+    return value
+
+
+def _origin(function: Callable[..., Any]) -> tuple[str, str]:
+    return function.__module__, function.__qualname__
+
+
+def _public_signature(build: Callable[..., Any]) -> inspect.Signature:
+    """``build``'s signature with evaluated annotations and `Schedule` as the return type."""
+    try:
+        signature = inspect.signature(build, eval_str=True)
+    except NameError:  # an annotation naming something its module does not define: keep the strings
+        signature = inspect.signature(build)
+    return signature.replace(return_annotation=Schedule)
 
 
 def from_config(config: dict[str, Any]) -> Schedule:

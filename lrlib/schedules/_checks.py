@@ -27,9 +27,10 @@ def number(
     allowed = _interval(low, high, low_open or low == -math.inf, high_open or high == math.inf)
     if isinstance(value, bool) or not isinstance(value, Real) or math.isnan(value):
         raise ValueError(f"{name} must be a number in {allowed}, got {value!r}")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high or math.isinf(value):
+    x = float(value)
+    too_low = x <= low if low_open else x < low
+    too_high = x >= high if high_open else x > high
+    if too_low or too_high or math.isinf(x):
         raise ValueError(f"{name} must be a number in {allowed}, got {value!r}")
 
 
@@ -43,7 +44,7 @@ def integer(name: str, value: Any, low: int = 0, high: Optional[int] = None) -> 
     allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    if value < low or (high is not None and value > high):
+    if int(value) < low or (high is not None and int(value) > high):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
@@ -70,13 +71,13 @@ def flag(name: str, value: Any) -> None:
         raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
-def momentum_range(base_momentum: Any, max_momentum: Any) -> bool:
-    """Check an optional momentum range; return whether momentum is defined.
+def momentum_range(base_momentum: Any, max_momentum: Any) -> Optional[tuple[float, float]]:
+    """Check an optional momentum range; return ``(base_momentum, max_momentum)``, or None for no momentum.
 
     Both ends are given (``0 <= base_momentum <= max_momentum < 1``) or both are None (no momentum).
     """
     if base_momentum is None and max_momentum is None:
-        return False
+        return None
     if base_momentum is None or max_momentum is None:
         raise ValueError(
             "base_momentum and max_momentum must be both given or both None, "
@@ -84,4 +85,4 @@ def momentum_range(base_momentum: Any, max_momentum: Any) -> bool:
         )
     number("max_momentum", max_momentum, 0.0, 1.0, high_open=True)
     number("base_momentum", base_momentum, 0.0, max_momentum)
-    return True
+    return float(base_momentum), float(max_momentum)

@@ -29,10 +29,28 @@ def constant(lr: float) -> Formulas:
 
 @constructor
 def step(lr: float, step_size: int, gamma: float = 0.1) -> Formulas:
-    """Multiply by ``gamma`` every ``step_size`` steps: ``lr * gamma ** floor(t / step_size)``.
+    """Step decay: multiply by ``gamma`` every ``step_size`` steps, ``lr * gamma ** floor(t / step_size)``.
+
+    The name is torch's (``StepLR``): ``lrlib.step`` is this schedule, not an optimizer update. Elsewhere in
+    lrlib a "step" ``t`` is one optimizer update, the argument every schedule is evaluated at.
 
     Equals torch ``StepLR(step_size, gamma)``, Keras ``ExponentialDecay(lr, step_size, gamma, staircase=True)``
     and TF1's ``tf.train.exponential_decay(..., staircase=True)``.
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+        step_size: The number of steps between two decays, >= 1.
+        gamma: The factor applied at each decay, > 0.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range.
+
+    Example:
+        >>> [step(0.1, step_size=2, gamma=0.5)(t) for t in range(5)]
+        [0.1, 0.1, 0.05, 0.05, 0.025]
     """
     check.positive("lr", lr)
     check.integer("step_size", step_size, 1)
@@ -95,22 +113,90 @@ def factor(lr: float, factor: float, min_lr: float = 1e-7) -> Formulas:
 
 
 @constructor
-def polynomial(lr: float, total_steps: int, power: float = 1.0, final_lr: float = 0.0) -> Formulas:
-    """Polynomial decay to ``final_lr`` at ``total_steps``, then constant:
+def polynomial(
+    lr: float, total_steps: int, power: float = 1.0, final_lr: float = 0.0, cycle: bool = False
+) -> Formulas:
+    """Polynomial decay to ``final_lr`` at ``total_steps``, then constant (or, with ``cycle``, decay again):
 
     ``final_lr + (lr - final_lr) * (1 - min(t, total_steps) / total_steps) ** power``.
 
+    With ``cycle=True`` the decay restarts instead of holding: after step ``total_steps`` the horizon grows to
+    the next multiple of ``total_steps``, ``T = total_steps * ceil(t / total_steps)`` (``T = total_steps`` at
+    ``t = 0``), and the value is ``final_lr + (lr - final_lr) * (1 - t / T) ** power``.
+
     Equals torch ``PolynomialLR(total_iters=total_steps, power)`` when ``final_lr == 0`` (torch also holds 0
-    after ``total_iters``), and Keras ``PolynomialDecay(lr, total_steps, final_lr, power)`` (``cycle=False``).
+    after ``total_iters``), and Keras ``PolynomialDecay(lr, total_steps, final_lr, power, cycle)``.
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+        total_steps: The length of the decay, >= 1.
+        power: The polynomial's exponent, > 0.
+        final_lr: The learning rate at the end of the decay, in [0, lr].
+        cycle: Whether to start a longer decay after each horizon instead of holding ``final_lr``.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range.
+
+    Example:
+        >>> [polynomial(0.1, total_steps=4)(t) for t in (0, 2, 4, 6)]
+        [0.1, 0.05, 0.0, 0.0]
+        >>> [round(polynomial(0.1, total_steps=4, cycle=True)(t), 6) for t in (4, 5, 6)]
+        [0.0, 0.0375, 0.025]
     """
     check.positive("lr", lr)
     check.integer("total_steps", total_steps, 1)
     check.positive("power", power)
     check.number("final_lr", final_lr, 0.0, lr)
+    check.flag("cycle", cycle)
 
     def formula(t: Any, xp: Any) -> Any:
-        remaining = 1.0 - xp.minimum(t, float(total_steps)) / total_steps
+        if cycle:
+            horizon = total_steps * xp.maximum(xp.ceil(t / total_steps), 1.0)
+            remaining = 1.0 - t / horizon
+        else:
+            remaining = 1.0 - xp.minimum(t, float(total_steps)) / total_steps
         return final_lr + (lr - final_lr) * xp.power(remaining, power)
+
+    return Formulas(formula)
+
+
+@constructor
+def inverse_time(lr: float, decay_steps: int, decay_rate: float, staircase: bool = False) -> Formulas:
+    """Inverse-time decay: ``lr / (1 + decay_rate * t / decay_steps)``; with ``staircase`` the fraction
+    ``t / decay_steps`` is floored, so the rate changes every ``decay_steps`` steps.
+
+    Equals Keras ``InverseTimeDecay(lr, decay_steps, decay_rate, staircase)`` and TF1's
+    ``tf.train.inverse_time_decay``.
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+        decay_steps: The steps over which the denominator grows by ``decay_rate``, >= 1.
+        decay_rate: How fast the rate falls, >= 0.
+        staircase: Whether to decay in steps of ``decay_steps``.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range.
+
+    Example:
+        >>> [inverse_time(0.1, decay_steps=10, decay_rate=1.0)(t) for t in (0, 10, 30)]
+        [0.1, 0.05, 0.025]
+        >>> inverse_time(0.1, 10, 1.0, staircase=True)(19)
+        0.05
+    """
+    check.positive("lr", lr)
+    check.integer("decay_steps", decay_steps, 1)
+    check.number("decay_rate", decay_rate, 0.0)
+    check.flag("staircase", staircase)
+
+    def formula(t: Any, xp: Any) -> Any:
+        fraction = xp.floor(t / decay_steps) if staircase else t / decay_steps
+        return lr / (1.0 + decay_rate * fraction)
 
     return Formulas(formula)
 

@@ -3,7 +3,16 @@
 Importing this package does not import torch; each name imports it on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from lrlib._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled out for type checkers and IDEs
+    from lrlib.torch._batch_logger import BatchLogger
+    from lrlib.torch._lr_find import lr_find
+    from lrlib.torch._scheduler import ScheduleLR, scheduler
+    from lrlib.torch._trace import lr_trace
+    from lrlib.torch._train import History, device, evaluate, train
 
 _EXPORTS = {
     "scheduler": "_scheduler",

@@ -1,6 +1,6 @@
 """The LR range test for PyTorch: ``lr_find(model, loss_fn, optimizer, loader)``.
 
-The sweep logic (LRs, smoothing, divergence stop, suggestion rules) is :class:`lrlib.range_test.RangeTest`;
+The sweep logic (LRs, smoothing, divergence stop, suggestion rules) is :class:`lrlib.lr_finder.RangeTest`;
 this module only runs the training steps and guarantees that the model and optimizer come back exactly as
 they were (in memory, no files), however the sweep ends.
 """
@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lrlib.range_test import DEFAULT_RULE, RangeTest, RangeTestResult
+from lrlib.lr_finder import DEFAULT_RULE, RangeTest, RangeTestResult
 
 Batch = Any
 LossFn = Callable[[Any, Any], torch.Tensor]
@@ -43,11 +43,11 @@ def lr_find(
     val_batches: int = 4,
     progress: bool = True,
 ) -> RangeTestResult:
-    """Run an LR range test on `model` and return its :class:`~lrlib.range_test.RangeTestResult`.
+    """Run an LR range test on `model` and return its :class:`~lrlib.lr_finder.RangeTestResult`.
 
     Each of up to `num_iter` optimizer steps trains with the next LR of the sweep from `start_lr` to
     `end_lr` (``mode="exp"`` or ``"linear"``), set on every parameter group; the sweep stops early when
-    the loss diverges (see :class:`~lrlib.range_test.RangeTest` for `smooth`, `diverge` and `rule`).
+    the loss diverges (see :class:`~lrlib.lr_finder.RangeTest` for `smooth`, `diverge` and `rule`).
     Afterwards the parameters, buffers, gradients and train/eval flags of `model`, the state of
     `optimizer` (and of `grad_scaler`) and the torch random-number state are exactly what they were
     before, whether the sweep finished, diverged, raised or was interrupted: the copies are kept in
@@ -141,7 +141,7 @@ def _restored(
         for m, training in saved_modes:
             m.training = training
         optimizer.load_state_dict(saved_optimizer)
-        if grad_scaler is not None:
+        if grad_scaler is not None and saved_scaler is not None:
             grad_scaler.load_state_dict(saved_scaler)
         torch.random.set_rng_state(saved_rng)
         if saved_cuda_rng is not None:
@@ -218,6 +218,7 @@ def _loss_computer(
         if step_fn is not None:
             return step_fn(model, batch)
         inputs, targets = batch_fn(batch) if batch_fn is not None else _inputs_and_targets(batch)
+        assert loss_fn is not None  # _check_arguments asked for loss_fn when there is no step_fn
         return loss_fn(model(inputs), targets)
 
     def compute_loss(batch: Batch) -> torch.Tensor:

@@ -18,38 +18,64 @@ _DECAY_TYPES = ("exp", "linear")
 
 
 @constructor
-def cosine_restarts(lr: float, period: int, period_mult: int = 1, final_lr: float = 0.0) -> Formulas:
-    """Cosine annealing from ``lr`` to ``final_lr`` that restarts at ``lr`` (SGDR), each period ``period_mult``
-    times longer than the one before:
+def cosine_restarts(
+    lr: float, period: int, period_mult: int = 1, final_lr: float = 0.0, peak_mult: float = 1.0
+) -> Formulas:
+    """Cosine annealing from ``lr`` to ``final_lr`` that restarts (SGDR), each period ``period_mult`` times
+    longer than the one before, and each restart's peak ``peak_mult`` times the one before:
 
-    ``final_lr + (lr - final_lr) * (1 + cos(pi * t_cur / t_i)) / 2`` where ``t_i = period * period_mult**n``
-    is the length of the current period ``n`` and ``t_cur`` the steps since it started.
+    ``final_lr + (lr - final_lr) * peak_mult**n * (1 + cos(pi * t_cur / t_i)) / 2`` where
+    ``t_i = period * period_mult**n`` is the length of the current period ``n`` and ``t_cur`` the steps since
+    it started.
 
     Equals torch ``CosineAnnealingWarmRestarts(T_0=period, T_mult=period_mult, eta_min=final_lr)`` stepped once
-    per step (it runs forever, so there is nothing to hold). Keras ``CosineDecayRestarts`` differs: it also
-    shrinks the peak by ``m_mul`` at each restart.
+    per step when ``peak_mult == 1`` (it runs forever, so there is nothing to hold), and Keras
+    ``CosineDecayRestarts(lr, first_decay_steps=period, t_mul=period_mult, m_mul=peak_mult,
+    alpha=final_lr / lr)``.
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+        period: The length of the first period, >= 1.
+        period_mult: The factor by which each period is longer than the last, an integer >= 1.
+        final_lr: The learning rate each period anneals to, in [0, lr].
+        peak_mult: The factor by which each restart's height above ``final_lr`` shrinks, in (0, 1].
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range.
+
+    Example:
+        >>> s = cosine_restarts(0.1, period=10, peak_mult=0.5)
+        >>> s(0), s(10), s(20)
+        (0.1, 0.05, 0.025)
     """
     check.positive("lr", lr)
     check.integer("period", period, 1)
     check.integer("period_mult", period_mult, 1)
     check.number("final_lr", final_lr, 0.0, lr)
+    check.number("peak_mult", peak_mult, 0.0, 1.0, low_open=True)
 
     def period_start(n: Any, xp: Any) -> Any:
         """First step of period ``n`` (a geometric series; exact in floating point for integers)."""
         return period * (xp.power(float(period_mult), n) - 1.0) / (period_mult - 1)
 
-    def position(t: Any, xp: Any) -> tuple[Any, Any]:
+    def position(t: Any, xp: Any) -> tuple[Any, Any, Any]:
+        """The period ``n`` that step ``t`` lies in, the steps since it started, and its length."""
         if period_mult == 1:
-            return t - period * xp.floor(t / period), float(period)
+            n = xp.floor(t / period)
+            return n, t - period * n, float(period)
         estimate = xp.floor(xp.log(t / period * (period_mult - 1) + 1.0) / math.log(period_mult))
         # The logarithm can land a hair on the wrong side of a period boundary: correct it by one.
         n = xp.where(t < period_start(estimate, xp), estimate - 1.0, estimate)
         n = xp.where(t >= period_start(n + 1.0, xp), n + 1.0, n)
-        return t - period_start(n, xp), period * xp.power(float(period_mult), n)
+        return n, t - period_start(n, xp), period * xp.power(float(period_mult), n)
 
     def formula(t: Any, xp: Any) -> Any:
-        since_restart, length = position(t, xp)
-        return cosine_curve(xp, lr, final_lr, since_restart / length)
+        n, since_restart, length = position(t, xp)
+        peak = lr if peak_mult == 1.0 else final_lr + (lr - final_lr) * xp.power(peak_mult, n)
+        return cosine_curve(xp, peak, final_lr, since_restart / length)
 
     return Formulas(formula)
 
@@ -82,7 +108,8 @@ def cyclic(
       for ``scale_mode="cycle"``, ``scale_fn(t)`` for ``"iterations"``, as in torch. It receives floats: one
       float, a float64 array (when it rejects arrays lrlib falls back to ``np.vectorize``), or, built into a
       Keras graph, a tensor. A schedule with a ``scale_fn`` has no JSON config (``get_config`` raises
-      `TypeError`) and pickles only if the function does.
+      `TypeError`) and pickles only if the function does; `lrlib.torch.scheduler` still checkpoints it as
+      torch's ``CyclicLR`` does (the state of a callable object, the name of a function).
 
     and ``peak`` (a decaying max LR after the ``CircularLR`` callback of Drxan/DNN_Learning_Rate, off when
     ``decay_every`` is None) shrinks the swing after every ``decay_every`` cycles. That callback multiplies
@@ -125,9 +152,11 @@ def cyclic(
     def lr_formula(t: Any, xp: Any) -> Any:
         return base_lr + (max_lr - base_lr) * amplitude(t, xp)
 
-    if not check.momentum_range(base_momentum, max_momentum):
+    momenta = check.momentum_range(base_momentum, max_momentum)
+    if momenta is None:
         return Formulas(lr_formula)
-    return Formulas(lr_formula, lambda t, xp: max_momentum - (max_momentum - base_momentum) * amplitude(t, xp))
+    low, high = momenta
+    return Formulas(lr_formula, lambda t, xp: high - (high - low) * amplitude(t, xp))
 
 
 def _cycle_scale(
@@ -196,6 +225,26 @@ def _decayed_peak(decay_every: Optional[int], decay: float, decay_type: str) -> 
     return lambda cycle, xp: xp.maximum(1.0 - decay * xp.floor((cycle - 1.0) / decay_every), 0.0)
 
 
+def _cycle_length(total_steps: Optional[int], epochs: Optional[int], steps_per_epoch: Optional[int]) -> int:
+    """``total_steps``, or ``epochs * steps_per_epoch``: exactly one of the two must be given."""
+    if total_steps is None:
+        if epochs is None or steps_per_epoch is None:
+            raise ValueError(
+                f"give total_steps, or epochs and steps_per_epoch, got total_steps=None, epochs={epochs!r}, "
+                f"steps_per_epoch={steps_per_epoch!r}"
+            )
+        check.integer("epochs", epochs, 1)
+        check.integer("steps_per_epoch", steps_per_epoch, 1)
+        total_steps = epochs * steps_per_epoch
+    elif epochs is not None or steps_per_epoch is not None:
+        raise ValueError(
+            f"give total_steps or epochs and steps_per_epoch, not both, got total_steps={total_steps!r}, "
+            f"epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r}"
+        )
+    check.integer("total_steps", total_steps, 2)
+    return total_steps
+
+
 def _phases(anneal: str, ends: Sequence[float], values: Sequence[float]) -> Formula:
     """A formula through consecutive phases: phase ``i`` anneals ``values[i] -> values[i + 1]`` over the steps
     up to ``ends[i]`` (phase 0 starts at step 0); the last value holds after the last end."""
@@ -218,7 +267,7 @@ def _phases(anneal: str, ends: Sequence[float], values: Sequence[float]) -> Form
 @constructor
 def one_cycle(
     max_lr: float,
-    total_steps: int,
+    total_steps: Optional[int] = None,
     pct_start: float = 0.3,
     div_factor: float = 25.0,
     final_div_factor: float = 1e4,
@@ -226,6 +275,8 @@ def one_cycle(
     three_phase: bool = False,
     base_momentum: Optional[float] = 0.85,
     max_momentum: Optional[float] = 0.95,
+    epochs: Optional[int] = None,
+    steps_per_epoch: Optional[int] = None,
 ) -> Formulas:
     """The 1cycle policy (Smith 2018): warm up from ``max_lr / div_factor`` to ``max_lr`` over the first
     ``pct_start`` of ``total_steps``, then anneal (``"cos"`` or ``"linear"``) down to
@@ -236,10 +287,35 @@ def one_cycle(
     Equals torch ``OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy=anneal, div_factor,
     final_div_factor, three_phase, base_momentum, max_momentum)`` for the LR and (``.momentum(t)``) the cycled
     momentum on steps ``0 .. total_steps - 1``. Torch allows one more step (extrapolating past the minimum) and
-    raises after it; lrlib holds the final value from ``total_steps - 1`` on.
+    raises after it; lrlib holds the final value from ``total_steps - 1`` on. As in torch, the cycle's length
+    is ``total_steps`` or ``epochs * steps_per_epoch``.
+
+    Args:
+        max_lr: The peak learning rate, > 0.
+        total_steps: The length of the cycle, >= 2 (or give ``epochs`` and ``steps_per_epoch``).
+        pct_start: The fraction of the cycle spent warming up, in (0, 1).
+        div_factor: The start LR is ``max_lr / div_factor``.
+        final_div_factor: The final LR is ``max_lr / div_factor / final_div_factor``.
+        anneal: ``"cos"`` or ``"linear"``.
+        three_phase: Whether to anneal back to the start LR before the final annealing.
+        base_momentum: The momentum at the LR's peak, or None (with ``max_momentum``) for no momentum.
+        max_momentum: The momentum at the start and the end.
+        epochs: With ``steps_per_epoch``, the cycle's length in epochs (torch's ``OneCycleLR(epochs=...)``).
+        steps_per_epoch: The optimizer steps per epoch.
+
+    Returns:
+        The `Schedule` (with ``.momentum`` unless both momenta are None).
+
+    Raises:
+        ValueError: If an argument is out of range, or the length is given both ways or neither.
+
+    Example:
+        >>> s = one_cycle(1.0, epochs=2, steps_per_epoch=5, pct_start=0.5)
+        >>> s(0), s(4), round(s(9), 8)
+        (0.04, 1.0, 4e-06)
     """
     check.positive("max_lr", max_lr)
-    check.integer("total_steps", total_steps, 2)
+    total_steps = _cycle_length(total_steps, epochs, steps_per_epoch)
     check.positive("div_factor", div_factor)
     check.positive("final_div_factor", final_div_factor)
     check.choice("anneal", anneal, tuple(_ANNEALS))
@@ -256,7 +332,9 @@ def one_cycle(
     start_lr = max_lr / div_factor
     lr_path = [start_lr, max_lr, start_lr] if three_phase else [start_lr, max_lr]
     lr_formula = _phases(anneal, ends, [*lr_path, start_lr / final_div_factor])
-    if not check.momentum_range(base_momentum, max_momentum):
+    momenta = check.momentum_range(base_momentum, max_momentum)
+    if momenta is None:
         return Formulas(lr_formula)
-    momentum_path = [max_momentum, base_momentum, max_momentum, max_momentum]
+    low, high = momenta
+    momentum_path = [high, low, high, high]
     return Formulas(lr_formula, _phases(anneal, ends, momentum_path[: len(ends) + 1]))

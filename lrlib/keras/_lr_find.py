@@ -1,7 +1,7 @@
 """The LR range test for Keras 3: the ``LRRangeTest`` callback, ``lr_find``, a weight-decay grid, a per-batch logger.
 
 The sweep itself (LRs, smoothing, divergence stop, suggestion rules, the result) is
-:class:`lrlib.range_test.RangeTest`; this module only drives ``model.fit`` and keeps the user's model intact.
+:class:`lrlib.lr_finder.RangeTest`; this module only drives ``model.fit`` and keeps the user's model intact.
 Three facts about Keras 3 (checked against keras 3.15's source) shape it:
 
 - In ``on_train_batch_end``, ``logs["loss"]`` is the *running mean* of the loss over the epoch so far (the
@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from lrlib.batch_log import BatchLog
-from lrlib.range_test import DEFAULT_RULE, RangeTest, RangeTestResult
+from lrlib.lr_finder import DEFAULT_RULE, RangeTest, RangeTestResult
 
 WEIGHT_DECAYS = (0.0, 1e-4, 1e-3, 1e-2)
 
@@ -306,7 +306,7 @@ class LRRangeTest(keras.callbacks.Callback):
     The LR grows from `start_lr` to `end_lr` over `num_iter` optimizer steps (``mode="exp"`` or
     ``"linear"``); the loss of each step is recorded (the batch's own loss, or with `validation_data` the
     mean loss on the next `batches_per_val` validation batches, cycled). Training stops when the sweep is
-    done or diverged (see :class:`~lrlib.range_test.RangeTest` for `smooth`, `diverge` and `rule`), then
+    done or diverged (see :class:`~lrlib.lr_finder.RangeTest` for `smooth`, `diverge` and `rule`), then
     every model variable and every optimizer variable is put back exactly as it was when training began
     (kept in memory). An LR schedule on the optimizer is swapped out for the sweep and restored.
     Read the outcome with :meth:`result`. With ``gradient_accumulation_steps=k`` on the optimizer, a step
@@ -331,7 +331,7 @@ class LRRangeTest(keras.callbacks.Callback):
         val_batch_size: int = 32,
     ) -> None:
         super().__init__()
-        self._sweep_args = dict(
+        self._sweep_args: dict[str, Any] = dict(
             start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule
         )
         self.sweep = RangeTest(**self._sweep_args)  # checks the arguments now, not at fit time
@@ -454,7 +454,7 @@ def lr_find(
     verbose: int | str = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> RangeTestResult:
-    """Run an LR range test on a compiled Keras model and return its :class:`~lrlib.range_test.RangeTestResult`.
+    """Run an LR range test on a compiled Keras model and return its :class:`~lrlib.lr_finder.RangeTestResult`.
 
     `x`, `y`, `batch_size`, `steps_per_epoch`, `shuffle`, `verbose` and `callbacks` (extra ones, e.g. a
     :class:`BatchLogger`) mean what they mean in ``model.fit`` (arrays,

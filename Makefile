@@ -47,8 +47,9 @@ fashion-test: setup
 	LRLIB_CACHE=$(abspath $(FASHION_CACHE)) LRLIB_DATASET=fashion_mnist \
 		$(PY) scripts/notebook_times.py notebooks/[0-9]*.ipynb --limit $(FASHION_LIMIT)
 
+# LAB_ARGS go to jupyter lab, e.g. `make lab LAB_ARGS=--port=9000`.
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=$(KERNEL)
+	bash scripts/lab.sh $(LAB_ARGS)
 
 book: setup
 	LRLIB_DATASET=$(COURSE_DATA) $(PY) scripts/book.py build

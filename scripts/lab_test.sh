@@ -13,15 +13,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 export LRLIB_DATASET=${LRLIB_DATASET:-digits}
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "lab_test: chromium and chromium-driver are missing; install them (apt-get install chromium chromium-driver) as root" >&2
-        exit 1
-    fi
-    echo "lab_test: installing chromium and chromium-driver"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
+bash scripts/need_chromium.sh lab_test
 
 start=$(date +%s)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/lrlib-lab-test.XXXXXX")

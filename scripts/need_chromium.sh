@@ -6,7 +6,8 @@ set -euo pipefail
 name=${1:-need_chromium}
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "$name: chromium and chromium-driver are missing; install them (apt-get install chromium chromium-driver) as root" >&2
+        echo "$name: chromium and chromium-driver are missing;" \
+            "install them (apt-get install chromium chromium-driver) as root" >&2
         exit 1
     fi
     echo "$name: installing chromium and chromium-driver"

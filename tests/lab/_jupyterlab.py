@@ -21,6 +21,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+OPEN_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the visible tab
 UI_TIMEOUT = 120  # seconds for JupyterLab to load a notebook and start its kernel, or a menu or dialog to appear
 IDLE_FOR = 2.0  # seconds the kernel must stay idle with no cell queued before a run counts as finished
 # tqdm's text bar, e.g. " 40%|####      | 4/10 [00:01<00:02,  2.9it/s]": what a learner sees when the widget
@@ -91,8 +92,11 @@ class Run:
         for cell in self.cells:
             where = f"{self.notebook}, cell {cell['position']} ({cell['source'][:60]!r})"
             problems += [f"{where} raised {error}" for error in cell["errors"]]
-            problems += [f"{where} printed a traceback" for text in cell["streams"] if "Traceback (most recent" in text]
-            problems += [f"{where} shows tqdm as text, not a widget" for text in cell["streams"] if TQDM_TEXT.search(text)]
+            for text in cell["streams"]:
+                if "Traceback (most recent" in text:
+                    problems.append(f"{where} printed a traceback")
+                if TQDM_TEXT.search(text):
+                    problems.append(f"{where} shows tqdm as text, not a widget")
         unrun = [cell for cell in self.cells if cell["count"] is None]
         if unrun and not any(cell["errors"] for cell in self.cells):  # after an error, the rest is not run anyway
             problems.append(f"{self.notebook}, cell {unrun[0]['position']} did not run")
@@ -196,6 +200,14 @@ class JupyterLab:
             self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
             element.screenshot(str(path))
         return path
+
+    def screenshot_first_figure(self, name: str) -> Path | None:
+        """The window with the notebook's first figure scrolled to the middle, or None when it has none."""
+        images = self.browser.find_elements(By.CSS_SELECTOR, f"{OPEN_NOTEBOOK} .jp-OutputArea-output img")
+        if not images:
+            return None
+        self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", images[0])
+        return self.screenshot(name)
 
     def wait_for(self, timeout: float, condition, message: str):
         return self._wait(timeout, condition, message)

@@ -114,6 +114,7 @@ def run_notebook(lab: JupyterLab, server: LabServer):
         lab.open(name)
         result = lab.restart_and_run_all(name, RUN_TIMEOUT, on_poll=on_poll)
         lab.screenshot(Path(name).stem)
+        lab.screenshot_first_figure(f"{Path(name).stem}-figure")
         last[name] = result
         return result
 

@@ -72,6 +72,19 @@ Promise.allSettled(images.map(img => img.decode())).then(() => done(images.map(i
     width: img.naturalWidth, height: img.naturalHeight}))));
 """
 
+# An image redrawn at its natural size on a canvas, as a PNG data URL: its pixels, whatever its format or
+# where it sits on screen (an element screenshot would also change with sub-pixel scroll offsets).
+PIXELS_JS = """
+const [img, done] = arguments;
+img.decode().then(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    canvas.getContext('2d').drawImage(img, 0, 0);
+    done(canvas.toDataURL('image/png'));
+}, () => done(null));
+"""
+
 
 @dataclass
 class Run:
@@ -200,6 +213,10 @@ class JupyterLab:
             self.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
             element.screenshot(str(path))
         return path
+
+    def pixels(self, image: WebElement) -> str | None:
+        """`image` drawn at its natural size, as a PNG data URL; None when it does not decode."""
+        return self.browser.execute_async_script(PIXELS_JS, image)
 
     def screenshot_first_figure(self, name: str) -> Path | None:
         """The window with the notebook's first figure scrolled to the middle, or None when it has none."""

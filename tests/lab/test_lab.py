@@ -38,6 +38,7 @@ def test_explorer_slider_redraws_figure(run_notebook, lab) -> None:
     handle = box.find_element(By.CSS_SELECTOR, ".widget-hslider .noUi-handle")
     value = handle.get_attribute("aria-valuenow")
     before = figure(lab, box)
+    assert before is not None and figure(lab, box) == before, "the same figure compares unequal to itself"
     lab.screenshot("explorer-before", box)
     lab.drag(handle, SLIDER_DRAG)
     assert handle.get_attribute("aria-valuenow") != value, "dragging the slider did not change its value"
@@ -46,17 +47,14 @@ def test_explorer_slider_redraws_figure(run_notebook, lab) -> None:
     lab.screenshot("explorer-after", box)
 
 
-def figure(lab, box) -> bytes | None:
-    """The explorer's figure as drawn on screen (PNG), or None while it is being redrawn.
+def figure(lab, box) -> str | None:
+    """The explorer's figure, as pixels (a PNG data URL), or None while it is being redrawn.
 
     Pixels, not the image's source: matplotlib stamps each SVG with the time it was drawn.
     """
     images = box.find_elements(By.CSS_SELECTOR, ".widget-output img")
-    if not images:
-        return None
-    lab.browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", images[0])
     try:
-        return images[0].screenshot_as_png
+        return lab.pixels(images[0]) if images else None
     except StaleElementReferenceException:  # replaced while we looked
         return None
 
@@ -84,9 +82,15 @@ def test_tqdm_bar_renders_as_widget(run_notebook, lab, own_notebook) -> None:
     shots = []
 
     def capture_bar() -> None:
+        if shots:
+            return
         bars = lab.browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output .widget-hprogress")
-        if bars and not shots and not bars[0].find_element(By.XPATH, "..").text.startswith("0%"):
-            shots.append(lab.screenshot("tqdm-progress-bar"))  # once it has moved
+        try:
+            moved = bool(bars) and not bars[0].find_element(By.XPATH, "..").text.startswith("0%")
+        except StaleElementReferenceException:  # the bar closed while we looked
+            return
+        if moved:
+            shots.append(lab.screenshot("tqdm-progress-bar"))
 
     run = run_notebook(name, on_poll=capture_bar)
     assert not run.problems, run.report()

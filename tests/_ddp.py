@@ -131,7 +131,7 @@ def sweep(rank: int, world_size: int, diverge: float | None = 1.0, val: bool = F
 
     def loss_fn(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         loss = nn.functional.cross_entropy(outputs, targets)
-        local.append(float(loss))
+        local.append(float(loss.detach()))
         return loss
 
     result = lrlib.torch.lr_find(model, loss_fn, optimizer, batches[:-4], diverge=diverge, val_loader=val_loader,

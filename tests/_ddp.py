@@ -1,7 +1,7 @@
 """Run a function on 2 gloo processes on 127.0.0.1 with a hard timeout, and the DDP jobs the tests run.
 
 :func:`launch` starts `world_size` processes with ``torch.multiprocessing`` (spawn), each joining a gloo
-process group on a free local port, runs ``worker(rank, world_size, *args)`` in each and returns the
+process group on 127.0.0.1, runs ``worker(rank, world_size, *args)`` in each and returns the
 per-rank results. A job that does not end within `timeout` seconds is killed and :class:`Hang` is raised,
 so a deadlock fails a test instead of stalling CI.
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import socket
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,18 +37,17 @@ class Hang(TimeoutError):
     """The distributed job did not finish in time (some rank is blocked in a collective)."""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def launch(worker: Callable[..., Any], *args: Any, world_size: int = 2, timeout: float = 60.0) -> list[Any]:
-    """``[worker(rank, world_size, *args) for rank in range(world_size)]``, each rank in its own process."""
-    port = free_port()
+    """``[worker(rank, world_size, *args) for rank in range(world_size)]``, each rank in its own process.
+
+    This process serves the ranks' rendezvous store on a port the OS picks while binding it, so there is
+    no window in which another program could take the port (as with picking a free port and passing it on).
+    """
+    store = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False,
+                          timeout=datetime.timedelta(seconds=timeout))
     with tempfile.TemporaryDirectory() as out:
         context = mp.start_processes(
-            _run_rank, args=(worker, args, world_size, port, out, timeout), nprocs=world_size, join=False,
+            _run_rank, args=(worker, args, world_size, store.port, out, timeout), nprocs=world_size, join=False,
             start_method="spawn",
         )
         deadline = time.monotonic() + timeout
@@ -67,10 +65,9 @@ def launch(worker: Callable[..., Any], *args: Any, world_size: int = 2, timeout:
 
 def _run_rank(rank: int, worker, args, world_size: int, port: int, out: str, timeout: float) -> None:
     torch.set_num_threads(1)
-    dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size,
-        timeout=datetime.timedelta(seconds=timeout),
-    )
+    limit = datetime.timedelta(seconds=timeout)
+    store = dist.TCPStore("127.0.0.1", port, is_master=False, timeout=limit)
+    dist.init_process_group("gloo", store=store, rank=rank, world_size=world_size, timeout=limit)
     try:
         torch.save(worker(rank, world_size, *args), Path(out) / f"{rank}.pt")
         dist.barrier()  # like a real job, a rank goes on only with the others
@@ -103,11 +100,14 @@ def _state(model: nn.Module, optimizer: torch.optim.Optimizer) -> dict[str, Any]
     }
 
 
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Bit for bit: every tensor equal including NaN positions, every other value equal."""
+def _bytes(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().contiguous().view(-1).view(torch.uint8)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Bit for bit: every tensor has the same dtype and bytes (NaNs included), every other value is equal."""
     if isinstance(a, torch.Tensor):
-        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a.contiguous().view(-1).view(torch.uint8),
-                                                                                  b.contiguous().view(-1).view(torch.uint8))
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(_bytes(a), _bytes(b))
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
@@ -121,7 +121,8 @@ def sweep(rank: int, world_size: int, diverge: float | None = 1.0, val: bool = F
     model = ddp_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     batches = shard(rank, world_size)
-    nn.functional.cross_entropy(model(batches[0][0]), batches[0][1]).backward()  # a gradient and a momentum buffer, so their restore is tested too
+    # one step first, so that a gradient and a momentum buffer exist and their restore is tested too
+    nn.functional.cross_entropy(model(batches[0][0]), batches[0][1]).backward()
     optimizer.step()
     torch.manual_seed(100 + rank)
     before = _state(model, optimizer)
@@ -130,7 +131,7 @@ def sweep(rank: int, world_size: int, diverge: float | None = 1.0, val: bool = F
 
     def loss_fn(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         loss = nn.functional.cross_entropy(outputs, targets)
-        local.append(float(loss))
+        local.append(float(loss.detach()))
         return loss
 
     result = lrlib.torch.lr_find(model, loss_fn, optimizer, batches[:-4], diverge=diverge, val_loader=val_loader,

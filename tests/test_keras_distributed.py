@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).parent / "_keras_mirrored.py"
-TIMEOUT = 300  # seconds; the script takes ~45 s on a loaded 2-core machine
+TIMEOUT = 300  # seconds; the script took 45-115 s on a 2-core machine shared with other work
 
 
 @pytest.fixture(scope="module")

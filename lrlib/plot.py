@@ -189,3 +189,39 @@ def _is_lrlib_schedule(schedule: Callable) -> bool:
     from lrlib.schedules import Schedule
 
     return isinstance(schedule, Schedule)
+
+
+def seed_table(values: Mapping[str, Mapping[str, Sequence[float]]], digits: int = 3):
+    """A pandas DataFrame of mean ± spread over seeds: one row per run, one column per metric.
+
+    Each cell reads ``"mean ± std (min to max)"`` of the values measured for each seed; the standard
+    deviation is the sample one (``ddof=1``), so a single seed shows no spread.
+
+    Args:
+        values: run name -> metric name -> one value per seed (the same seeds for every metric).
+        digits: decimals shown.
+
+    Returns:
+        The table, indexed by run name, with the metrics as columns in the order first seen.
+
+    Raises:
+        ValueError: a metric has no values, or a value is not finite.
+
+    Example:
+        >>> seed_table({"constant": {"loss": [0.2, 0.4, 0.3]}}).loc["constant", "loss"]
+        '0.300 ± 0.100 (0.200 to 0.400)'
+    """
+    import pandas as pd
+
+    rows: dict[str, dict[str, str]] = {}
+    for run, metrics in values.items():
+        rows[run] = {}
+        for metric, numbers in metrics.items():
+            array = np.asarray(numbers, dtype=float)
+            if array.size == 0 or not np.all(np.isfinite(array)):
+                raise ValueError(f"values[{run!r}][{metric!r}] must be a non-empty list of finite numbers, "
+                                 f"got {list(numbers)!r}")
+            spread = float(array.std(ddof=1)) if array.size > 1 else 0.0
+            rows[run][metric] = (f"{array.mean():.{digits}f} ± {spread:.{digits}f} "
+                                 f"({array.min():.{digits}f} to {array.max():.{digits}f})")
+    return pd.DataFrame.from_dict(rows, orient="index")

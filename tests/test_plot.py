@@ -100,3 +100,17 @@ def test_bad_input_is_rejected():
         plot.histories({"a": fake_history(1.0)}, metrics=())
     with pytest.raises(ValueError, match="none of the metrics"):
         plot.results_table({"empty": {}})
+
+
+def test_seed_table_shows_mean_sample_spread_and_range():
+    table = plot.seed_table({"a": {"loss": [1.0, 2.0, 3.0], "acc": [0.5, 0.5, 0.5]}, "b": {"loss": [4.0]}},
+                            digits=2)
+    assert table.loc["a", "loss"] == "2.00 ± 1.00 (1.00 to 3.00)"
+    assert table.loc["a", "acc"] == "0.50 ± 0.00 (0.50 to 0.50)"
+    assert table.loc["b", "loss"] == "4.00 ± 0.00 (4.00 to 4.00)"
+
+
+@pytest.mark.parametrize("numbers", [[], [1.0, float("nan")], [float("inf")]])
+def test_seed_table_names_the_run_and_metric_of_bad_values(numbers):
+    with pytest.raises(ValueError, match=r"values\['run'\]\['loss'\]"):
+        plot.seed_table({"run": {"loss": numbers}})

@@ -239,3 +239,25 @@ def test_live_plot_is_one_display_updated_in_place(monkeypatch):
     assert len(shown) == 1 and len(updates) == 2 and updates[-1] is shown[0]
     assert len(shown[0].axes[0].lines) == 3 and len(shown[0].axes[0].lines[0].get_xdata()) == 3
     assert plt.get_fignums() == []  # closed after training, so the inline backend does not repeat it
+
+
+def test_holdout_splits_disjointly_reproducibly_and_keeps_the_batch_size():
+    dataset = torch.utils.data.TensorDataset(torch.arange(100.0)[:, None], torch.zeros(100, dtype=torch.long))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True)
+    fit_iter, val_iter = lrlib.torch.holdout(loader, fraction=0.2, seed=3)
+    fit = sorted(int(x) for X, _ in fit_iter for x in X[:, 0])
+    val = [int(x) for X, _ in val_iter for x in X[:, 0]]
+    assert len(val) == 20 and sorted(fit + val) == list(range(100))
+    assert fit_iter.batch_size == 8
+    again = [int(x) for X, _ in lrlib.torch.holdout(loader, fraction=0.2, seed=3)[1] for x in X[:, 0]]
+    assert again == val
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"fraction": 0.0}, "fraction must be in"), ({"fraction": 1.5}, "fraction must be in"),
+    ({"fraction": 0.001}, "leaves an empty part"), ({"val_batch_size": 0}, "val_batch_size must be"),
+])
+def test_holdout_rejects_bad_arguments_by_name(kwargs, message):
+    dataset = torch.utils.data.TensorDataset(torch.zeros(10, 1), torch.zeros(10, dtype=torch.long))
+    with pytest.raises(ValueError, match=message):
+        lrlib.torch.holdout(torch.utils.data.DataLoader(dataset, batch_size=2), **kwargs)

@@ -21,6 +21,7 @@ _EXPORTS = {
     "History": "_train",
     "device": "_train",
     "evaluate": "_train",
+    "holdout": "_train",
     "lr_find": "_lr_find",
     "BatchLogger": "_batch_logger",
     "lr_trace": "_trace",

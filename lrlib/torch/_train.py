@@ -167,6 +167,45 @@ def evaluate(net: nn.Module, data_iter: Iterable, loss: Callable,
     return total_loss / count, correct / count
 
 
+def holdout(train_iter: Iterable, fraction: float = 0.2, seed: int = 0,
+            val_batch_size: int = 256) -> tuple[Iterable, Iterable]:
+    """Split a training DataLoader's dataset into a training part and a held-out validation part.
+
+    The split is random but fixed by `seed`; the training part keeps `train_iter`'s batch size and is
+    shuffled by its own generator seeded with `seed`, the validation part is read in order.
+
+    Args:
+        train_iter: a ``torch.utils.data.DataLoader`` (or anything with ``.dataset`` and ``.batch_size``).
+        fraction: share of the examples held out, in (0, 1).
+        seed: seed of the split and of the training part's shuffling.
+        val_batch_size: batch size of the validation loader (positive).
+
+    Returns:
+        ``(fit_iter, val_iter)``: DataLoaders over the two disjoint parts.
+
+    Raises:
+        ValueError: `fraction` outside (0, 1), a split that leaves a part empty, or a bad batch size.
+
+    Example:
+        >>> fit_iter, val_iter = holdout(train_iter, fraction=0.2, seed=0)  # doctest: +SKIP
+    """
+    from torch.utils.data import DataLoader, random_split
+
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    if isinstance(val_batch_size, bool) or not isinstance(val_batch_size, int) or val_batch_size < 1:
+        raise ValueError(f"val_batch_size must be a positive integer, got {val_batch_size!r}")
+    dataset = train_iter.dataset  # type: ignore[attr-defined]
+    n_val = int(len(dataset) * fraction)
+    if not 0 < n_val < len(dataset):
+        raise ValueError(f"fraction={fraction} of {len(dataset)} examples leaves an empty part")
+    fit_set, val_set = random_split(dataset, [len(dataset) - n_val, n_val],
+                                    generator=torch.Generator().manual_seed(seed))
+    fit_iter = DataLoader(fit_set, batch_size=train_iter.batch_size, shuffle=True,  # type: ignore[attr-defined]
+                          generator=torch.Generator().manual_seed(seed))
+    return fit_iter, DataLoader(val_set, batch_size=val_batch_size)
+
+
 @dataclass
 class _Loop:
     """One training run's moving parts; `train_epoch` and `test_epoch` append to `record`."""

@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled ou
     from lrlib.torch._lr_find import lr_find
     from lrlib.torch._scheduler import ScheduleLR, scheduler
     from lrlib.torch._trace import lr_trace
-    from lrlib.torch._train import History, device, evaluate, train
+    from lrlib.torch._train import History, device, evaluate, holdout, train
 
 _EXPORTS = {
     "scheduler": "_scheduler",

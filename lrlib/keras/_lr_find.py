@@ -19,13 +19,13 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from lrlib.batch_log import BatchLog
 from lrlib.lr_finder import DEFAULT_RULE, RangeTest, RangeTestResult
@@ -33,11 +33,30 @@ from lrlib.lr_finder import DEFAULT_RULE, RangeTest, RangeTestResult
 WEIGHT_DECAYS = (0.0, 1e-4, 1e-3, 1e-2)
 
 
+# --------------------------------------------------------------------------- TensorFlow, only when it is there
+
+
+def _tensorflow() -> Any:
+    """The tensorflow module if something imported it already (Keras on its TensorFlow backend, or data that
+    are a ``tf.data.Dataset``), else None. This module never imports TensorFlow itself, so that Keras on the
+    JAX or PyTorch backend works without it; TensorFlow is then only a faster path when it is loaded."""
+    return sys.modules.get("tensorflow")
+
+
+def _is_dataset(x: Any) -> bool:
+    """True for a ``tf.data.Dataset`` (which exists only if TensorFlow is loaded)."""
+    tf = _tensorflow()
+    return tf is not None and isinstance(x, tf.data.Dataset)
+
+
 # --------------------------------------------------------------------------- model and optimizer state
 
 
 def _tf_variable(variable: keras.Variable) -> Any:
     """The plain TensorFlow resource variable behind a Keras variable, or None (distributed, other backend)."""
+    tf = _tensorflow() if keras.backend.backend() == "tensorflow" else None
+    if tf is None:
+        return None
     tf_variable = getattr(variable, "value", None)
     try:
         return tf_variable if isinstance(tf_variable, tf.Variable) and tf_variable.handle is not None else None
@@ -51,8 +70,8 @@ def _reader(variable: keras.Variable) -> Callable[[], np.ndarray]:
     tf_variable = _tf_variable(variable)
     if tf_variable is None:
         return variable.numpy
-    handle, dtype = tf_variable.handle, tf_variable.dtype
-    return lambda: tf.raw_ops.ReadVariableOp(resource=handle, dtype=dtype).numpy()
+    handle, dtype, raw_ops = tf_variable.handle, tf_variable.dtype, _tensorflow().raw_ops
+    return lambda: raw_ops.ReadVariableOp(resource=handle, dtype=dtype).numpy()
 
 
 def _writer(variable: keras.Variable) -> Callable[[Any], Any]:
@@ -61,8 +80,8 @@ def _writer(variable: keras.Variable) -> Callable[[Any], Any]:
     tf_variable = _tf_variable(variable)
     if tf_variable is None:
         return variable.assign
-    handle = tf_variable.handle
-    return lambda value: tf.raw_ops.AssignVariableOp(resource=handle, value=value)
+    handle, raw_ops = tf_variable.handle, _tensorflow().raw_ops
+    return lambda value: raw_ops.AssignVariableOp(resource=handle, value=value)
 
 
 class _SavedState:
@@ -200,7 +219,8 @@ def _num_samples(x: Any) -> int:
 
 def _batches_per_epoch(x: Any, batch_size: int | None) -> int:
     """How many batches one pass over `x` gives; ValueError when that cannot be known or is 0."""
-    if isinstance(x, tf.data.Dataset):
+    if _is_dataset(x):
+        tf = _tensorflow()
         n = int(x.cardinality())
         if n in (int(tf.data.INFINITE_CARDINALITY), int(tf.data.UNKNOWN_CARDINALITY)):
             kind = "infinite" if n == int(tf.data.INFINITE_CARDINALITY) else "of unknown length"
@@ -248,7 +268,7 @@ def _cycled_batches(data: Any, batch_size: int) -> Iterator[Any]:
     """Endless batches of `data`: array tuples are sliced with wrap-around (every batch full), a
     ``tf.data.Dataset`` is repeated, a ``PyDataset`` or any other iterable is cycled (a generator's
     batches are kept in memory after their first use)."""
-    if isinstance(data, tf.data.Dataset):
+    if _is_dataset(data):
         return iter(data.repeat())
     if isinstance(data, keras.utils.PyDataset):
         return (data[i] for i in itertools.cycle(range(len(data))))
@@ -280,12 +300,12 @@ class _ValidationLoss:
         self._batches = _cycled_batches(data, batch_size)
         self._n = batches
 
-        @tf.function(reduce_retracing=True)
         def loss(x: Any, y: Any, sample_weight: Any) -> Any:
             y_pred = model(x, training=False)
             return model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
 
-        self._loss = loss
+        tf = _tensorflow() if keras.backend.backend() == "tensorflow" else None
+        self._loss = loss if tf is None else tf.function(loss, reduce_retracing=True)  # traced once on TF
 
     def __call__(self) -> float:
         total = count = 0.0
@@ -422,7 +442,7 @@ def _build_from_data(model: keras.Model, x: Any, batch_size: int) -> None:
     """Build an unbuilt model by calling it on the first inputs of `x`, without consuming a generator."""
     if model.built:
         return
-    if isinstance(x, tf.data.Dataset):
+    if _is_dataset(x):
         sample = next(iter(x.take(1)))
         inputs = keras.utils.unpack_x_y_sample_weight(tuple(sample))[0] if isinstance(sample, (tuple, list)) else sample
     elif isinstance(x, keras.utils.PyDataset):
@@ -472,7 +492,7 @@ def lr_find(
         raise ValueError("the model has no optimizer: compile it (model.compile(optimizer, loss)) before lr_find")
     batches = num_iter * (model.optimizer.gradient_accumulation_steps or 1)
     arrays = _is_arrays(x)
-    if steps_per_epoch is None and not (arrays or isinstance(x, (tf.data.Dataset, keras.utils.PyDataset))):
+    if steps_per_epoch is None and not (arrays or _is_dataset(x) or isinstance(x, keras.utils.PyDataset)):
         steps_per_epoch = batches  # a generator: one long epoch
     epochs = epochs_for_sweep(batches, x, batch_size, steps_per_epoch)
     _build_from_data(model, x, batch_size)

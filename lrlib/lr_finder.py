@@ -386,7 +386,7 @@ class Sweep:
         self, start_lr: Optional[float] = None, end_lr: Optional[float] = None, num_iter: Optional[int] = None
     ) -> Sweep:
         """This sweep with the torch-lr-finder keywords that are given (not None) put in."""
-        given = {"start_lr": start_lr, "end_lr": end_lr, "num_iter": num_iter}
+        given: dict[str, Any] = {"start_lr": start_lr, "end_lr": end_lr, "num_iter": num_iter}
         return replace(self, **{name: value for name, value in given.items() if value is not None})
 
     def range_test(self) -> RangeTest:

@@ -1,23 +1,12 @@
 """Every lrlib.keras adapter on a Keras backend other than TensorFlow; run by test_keras_backends.py as
-``KERAS_BACKEND=torch python tests/_keras_backend_check.py``. TensorFlow is made unimportable first, so any
-import of it fails loudly, and at the end it must not be in ``sys.modules``."""
+``KERAS_BACKEND=torch python tests/_keras_backend_check.py``. TensorFlow is installed here, so the check is
+that nothing imported it: at the end it must not be in ``sys.modules``."""
 
 from __future__ import annotations
 
-import importlib.abc
 import sys
 
-
-class _NoTensorFlow(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" or name.startswith("tensorflow."):
-            raise ImportError(f"{name} is blocked: lrlib.keras must not import TensorFlow on this backend")
-        return None
-
-
-sys.meta_path.insert(0, _NoTensorFlow())
-
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 import keras  # noqa: E402
@@ -30,8 +19,10 @@ STEPS = 24
 
 
 def model(optimizer):
-    keras.utils.set_random_seed(0)
-    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    # (keras.utils.set_random_seed would import TensorFlow itself, to seed it too, when it is installed)
+    seeded = {"kernel_initializer": keras.initializers.GlorotUniform(seed=0)}
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu", **seeded),
+                            keras.layers.Dense(1, **seeded)])
     net.compile(optimizer=optimizer, loss="mse")
     return net
 
@@ -49,7 +40,6 @@ def main() -> None:
     schedule = lrlib.cosine(0.05, STEPS)
     net = model(keras.optimizers.SGD(learning_rate=lrlib.keras.schedule(schedule)))
     net.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    assert abs(float(net.optimizer.learning_rate) - schedule(STEPS - 1)) < 1e-6 or True  # evaluated per step
     assert int(net.optimizer.iterations) == STEPS
 
     one_cycle = lrlib.one_cycle(0.05, STEPS)

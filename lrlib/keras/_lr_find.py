@@ -28,7 +28,7 @@ import keras
 import numpy as np
 
 from lrlib.batch_log import BatchLog
-from lrlib.lr_finder import DEFAULT_RULE, RangeTest, RangeTestResult
+from lrlib.lr_finder import RangeTest, RangeTestResult, Sweep
 
 WEIGHT_DECAYS = (0.0, 1e-4, 1e-3, 1e-2)
 
@@ -290,26 +290,28 @@ def _first(batches: Iterator[Any]) -> Any:
 
 
 class _ValidationLoss:
-    """The mean loss over the next `batches` validation batches, weighted by batch size.
+    """The mean loss over the first `batches` validation batches, weighted by batch size.
 
-    The loss is the model's own ``compute_loss`` (compiled loss plus regularization losses) in inference
-    mode, traced once, so it matches ``model.evaluate``. The batches are cycled and never run dry.
+    The same batches are evaluated after every step, so that the curve moves only because the weights do
+    (``lrlib.torch.lr_find`` does the same), and the data can never run dry. The loss is the model's own
+    ``compute_loss`` (compiled loss plus regularization losses) in inference mode, traced once on
+    TensorFlow, so it matches ``model.evaluate``.
     """
 
     def __init__(self, model: keras.Model, data: Any, batches: int, batch_size: int) -> None:
-        self._batches = _cycled_batches(data, batch_size)
-        self._n = batches
+        self._batches = list(itertools.islice(_cycled_batches(data, batch_size), batches))
 
         def loss(x: Any, y: Any, sample_weight: Any) -> Any:
             y_pred = model(x, training=False)
-            return model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+            return keras.ops.stop_gradient(loss)  # an evaluation (on PyTorch, no graph to keep)
 
         tf = _tensorflow() if keras.backend.backend() == "tensorflow" else None
         self._loss = loss if tf is None else tf.function(loss, reduce_retracing=True)  # traced once on TF
 
     def __call__(self) -> float:
         total = count = 0.0
-        for batch in itertools.islice(self._batches, self._n):
+        for batch in self._batches:
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(tuple(batch))
             n = _num_samples(x)
             total += float(self._loss(x, y, sample_weight)) * n
@@ -323,10 +325,10 @@ class _ValidationLoss:
 class LRRangeTest(keras.callbacks.Callback):
     """Run an LR range test inside ``model.fit``: each batch trains with the next LR of the sweep.
 
-    The LR grows from `start_lr` to `end_lr` over `num_iter` optimizer steps (``mode="exp"`` or
-    ``"linear"``); the loss of each step is recorded (the batch's own loss, or with `validation_data` the
-    mean loss on the next `batches_per_val` validation batches, cycled). Training stops when the sweep is
-    done or diverged (see :class:`~lrlib.lr_finder.RangeTest` for `smooth`, `diverge` and `rule`), then
+    The LR follows the `~lrlib.Sweep` ``sweep`` (``start_lr``, ``end_lr``, ``num_iter`` are shortcuts for its
+    fields, as in `lr_find`); the loss of each step is recorded (the batch's own loss, or with
+    `validation_data` the mean loss on the same first `validation_batches` validation batches, as
+    ``lrlib.torch.lr_find`` does). Training stops when the sweep is done or diverged, then
     every model variable and every optimizer variable is put back exactly as it was when training began
     (kept in memory). An LR schedule on the optimizer is swapped out for the sweep and restored.
     Read the outcome with :meth:`result`. With ``gradient_accumulation_steps=k`` on the optimizer, a step
@@ -338,28 +340,23 @@ class LRRangeTest(keras.callbacks.Callback):
 
     def __init__(
         self,
-        start_lr: float = 1e-7,
-        end_lr: float = 10.0,
-        num_iter: int = 100,
+        start_lr: float | None = None,
+        end_lr: float | None = None,
+        num_iter: int | None = None,
         *,
-        mode: str = "exp",
-        smooth: float = 0.98,
-        diverge: float | None = 1.0,
-        rule: str = DEFAULT_RULE,
+        sweep: Sweep | None = None,
         validation_data: Any = None,
-        batches_per_val: int = 5,
+        validation_batches: int = 5,
         val_batch_size: int = 32,
     ) -> None:
         super().__init__()
-        self._sweep_args: dict[str, Any] = dict(
-            start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule
-        )
-        self.sweep = RangeTest(**self._sweep_args)  # checks the arguments now, not at fit time
-        for name, value in (("batches_per_val", batches_per_val), ("val_batch_size", val_batch_size)):
+        self._plan = (sweep or Sweep()).with_shortcuts(start_lr, end_lr, num_iter)  # checked now, not at fit
+        self.sweep: RangeTest = self._plan.range_test()
+        for name, value in (("validation_batches", validation_batches), ("val_batch_size", val_batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         self.validation_data = validation_data
-        self.batches_per_val = int(batches_per_val)
+        self.validation_batches = int(validation_batches)
         self.val_batch_size = int(val_batch_size)
         self._exit: contextlib.ExitStack | None = None
 
@@ -370,7 +367,7 @@ class LRRangeTest(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         _check_can_sweep(self.model)
         self.restore()  # a callback reused without finishing its last run
-        self.sweep = RangeTest(**self._sweep_args)
+        self.sweep = self._plan.range_test()
         self._exit = contextlib.ExitStack()
         saved = _SavedState(self.model)  # before the LR swap, so the original LR variable is the one saved
         self._exit.callback(saved.restore)
@@ -379,7 +376,7 @@ class LRRangeTest(keras.callbacks.Callback):
         self._val_loss = (
             None
             if self.validation_data is None
-            else _ValidationLoss(self.model, self.validation_data, self.batches_per_val, self.val_batch_size)
+            else _ValidationLoss(self.model, self.validation_data, self.validation_batches, self.val_batch_size)
         )
         self._pending: list[float] = []  # batch losses of the current (accumulated) step
         optimizer = self.model.optimizer
@@ -459,17 +456,14 @@ def lr_find(
     x: Any,
     y: Any = None,
     batch_size: int = 32,
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_iter: int = 100,
+    start_lr: float | None = None,
+    end_lr: float | None = None,
+    num_iter: int | None = None,
     *,
+    sweep: Sweep | None = None,
     validation_data: Any = None,
-    batches_per_val: int = 5,
+    validation_batches: int = 5,
     steps_per_epoch: int | None = None,
-    mode: str = "exp",
-    smooth: float = 0.98,
-    diverge: float | None = 1.0,
-    rule: str = DEFAULT_RULE,
     shuffle: bool = True,
     verbose: int | str = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -485,12 +479,12 @@ def lr_find(
     the model and optimizer are exactly as before, also when ``fit`` raises or is interrupted.
     """
     callback = LRRangeTest(
-        start_lr, end_lr, num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule,
-        validation_data=validation_data, batches_per_val=batches_per_val, val_batch_size=batch_size,
+        start_lr, end_lr, num_iter, sweep=sweep, validation_data=validation_data,
+        validation_batches=validation_batches, val_batch_size=batch_size,
     )  # fmt: skip
     if getattr(model, "optimizer", None) is None:
         raise ValueError("the model has no optimizer: compile it (model.compile(optimizer, loss)) before lr_find")
-    batches = num_iter * (model.optimizer.gradient_accumulation_steps or 1)
+    batches = callback.num_iter * (model.optimizer.gradient_accumulation_steps or 1)
     arrays = _is_arrays(x)
     if steps_per_epoch is None and not (arrays or _is_dataset(x) or isinstance(x, keras.utils.PyDataset)):
         steps_per_epoch = batches  # a generator: one long epoch

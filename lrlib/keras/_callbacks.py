@@ -239,7 +239,8 @@ class OneCycle(ScheduleCallback):
     ``total_steps`` (batches) defaults to the fit's ``epochs * steps_per_epoch``, read when training starts (as
     keras_one_cycle_clr's ``OneCycle`` takes the fit's epochs as the cycle length); fitting the same callback
     again starts a new cycle. When the steps per epoch are unknown (a generator, or a dataset of unknown
-    length, without ``steps_per_epoch``), ``fit`` raises `ValueError`. ``dry_run(n)`` / ``plot(n)`` show the cycle over ``n`` steps before training.
+    length, without ``steps_per_epoch``), ``fit`` raises `ValueError`. ``dry_run(n)`` / ``plot(n)`` show the
+    cycle over ``n`` steps before training.
     """
 
     def __init__(

@@ -1,4 +1,4 @@
-# The course's interface: `make setup`, `make test`, `make lab`, `make book`, `make site-test`.
+# The course's interface: `make setup`, `make test`, `make lab`, `make book`, `make site-test`, `make lab-test`.
 # Everything runs from a project-local virtual environment in .venv, created on first use.
 
 PYTHON ?= python3
@@ -15,7 +15,7 @@ NOTEBOOK_SEEDS ?= 0 1 2
 FASHION_CACHE ?= build/fake-fashion-mnist
 FASHION_LIMIT ?= 180
 
-.PHONY: setup test unit notebooks fashion-test lab book site-test clean-notebooks bench
+.PHONY: setup test unit notebooks fashion-test lab lab-test book site-test clean-notebooks bench
 
 setup: $(STAMP)
 
@@ -47,8 +47,12 @@ fashion-test: setup
 	LRLIB_CACHE=$(abspath $(FASHION_CACHE)) LRLIB_DATASET=fashion_mnist \
 		$(PY) scripts/notebook_times.py notebooks/[0-9]*.ipynb --limit $(FASHION_LIMIT)
 
+# LAB_ARGS go to jupyter lab, e.g. `make lab LAB_ARGS=--port=9000`.
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --MultiKernelManager.default_kernel_name=$(KERNEL)
+	bash scripts/lab.sh $(LAB_ARGS)
+
+lab-test: setup
+	LRLIB_DATASET=$(COURSE_DATA) bash scripts/lab_test.sh
 
 book: setup
 	LRLIB_DATASET=$(COURSE_DATA) $(PY) scripts/book.py build

@@ -10,15 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "site_test: chromium and chromium-driver are missing; install them (apt-get install chromium chromium-driver) as root" >&2
-        exit 1
-    fi
-    echo "site_test: installing chromium and chromium-driver"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
+bash scripts/need_chromium.sh site_test
 
 "$PYTHON" scripts/book.py build
 

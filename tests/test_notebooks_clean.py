@@ -1,4 +1,5 @@
-"""Notebooks are committed clean: no outputs and no execution counts, except cells marked to keep theirs."""
+"""Notebooks are committed clean (no outputs and no execution counts, except cells marked to keep theirs) and
+ask for the course's kernel, the one `make setup` installs, so JupyterLab picks it when a learner opens them."""
 
 from pathlib import Path
 
@@ -21,3 +22,12 @@ def test_notebook_is_clean(path):
         and (cell.get("outputs") or cell.get("execution_count") is not None)
     ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs or execution counts"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_asks_for_the_course_kernel(path):
+    kernelspec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+    assert kernelspec.get("name") == "lrlib-course", (
+        f"{path.name} asks for kernel {kernelspec.get('name')!r}: JupyterLab would open it with that one, not the "
+        "course's; set the notebook's kernel to \"Python (lrlib course)\" (Kernel > Change Kernel) and save"
+    )

@@ -58,6 +58,8 @@ def _tf_variable(variable: keras.Variable) -> Any:
     if tf is None:
         return None
     tf_variable = getattr(variable, "value", None)
+    if isinstance(tf_variable, tf.distribute.DistributedValues):
+        return None  # a MirroredVariable's handle is its first replica's copy only: raw ops would miss the rest
     try:
         return tf_variable if isinstance(tf_variable, tf.Variable) and tf_variable.handle is not None else None
     except (AttributeError, ValueError):
@@ -157,6 +159,11 @@ def _last_step_lr(optimizer: keras.optimizers.Optimizer) -> float:
     if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
         return float(schedule(optimizer.iterations - 1))
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+
+
+def _iterations(optimizer: keras.optimizers.Optimizer) -> int:
+    """The optimizer's step count (``int()`` of a ``MirroredVariable`` fails, its numpy value does not)."""
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
 
 
 def _momentum(optimizer: keras.optimizers.Optimizer) -> float | None:
@@ -383,7 +390,7 @@ class LRRangeTest(keras.callbacks.Callback):
         # A batch is a step unless gradients are accumulated or a loss-scaling step is skipped (overflow):
         # then count the optimizer's updates (one read per batch, saved in the common case).
         self._count_updates = bool(optimizer.gradient_accumulation_steps) or optimizer is not _inner(optimizer)
-        self._updates = int(optimizer.iterations)
+        self._updates = _iterations(optimizer)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._batch_loss.reset()
@@ -395,7 +402,7 @@ class LRRangeTest(keras.callbacks.Callback):
         if self._val_loss is None:
             self._pending.append(self._batch_loss(logs or {}))
         if self._count_updates:
-            updates = int(self.model.optimizer.iterations)
+            updates = _iterations(self.model.optimizer)
             if updates == self._updates:
                 return
             self._updates = updates
@@ -477,6 +484,11 @@ def lr_find(
     own); a generator without `steps_per_epoch` is read for one epoch of `num_iter` steps and must yield
     that many batches. An unbuilt model is built from the first inputs of arrays or datasets. Afterwards
     the model and optimizer are exactly as before, also when ``fit`` raises or is interrupted.
+
+    Under ``tf.distribute.MirroredStrategy`` (one process, several devices; build and compile the model
+    in ``strategy.scope()``), ``fit`` reports the loss of the global batch, so the sweep reads one curve,
+    and the LR and the restore reach every replica's copy of the variables: the result equals the
+    single-device sweep (tested on two logical CPUs). Multi-worker strategies are not tested.
     """
     callback = LRRangeTest(
         start_lr, end_lr, num_iter, sweep=sweep, validation_data=validation_data,
@@ -556,7 +568,7 @@ def weight_decay_grid(
     Each sweep trains with the optimizer's real decoupled ``weight_decay`` (``w -= lr * wd * w`` every
     step, Keras 3's implementation for every optimizer; keras_one_cycle_clr's grid set Keras 2's ``decay``, which is
     LR decay). The optimizer's own ``weight_decay`` is put back afterwards. `lr_find_options` go to
-    :func:`lr_find` (e.g. ``validation_data`` and ``batches_per_val``: weight decay shows on held-out loss;
+    :func:`lr_find` (e.g. ``validation_data`` and ``validation_batches``: weight decay shows on held-out loss;
     ``shuffle=False`` makes the sweeps see the same batches).
     """
     if getattr(model, "optimizer", None) is None:

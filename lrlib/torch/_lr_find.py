@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from lrlib.lr_finder import RangeTestResult, Sweep
+from lrlib.torch import _distributed
 
 Batch = Any
 LossFn = Callable[[Any, Any], torch.Tensor]
@@ -61,7 +62,18 @@ def lr_find(
     loss is their mean). `autocast` (a dtype such as ``torch.bfloat16``) runs the forward pass under
     ``torch.autocast``; pass a `grad_scaler` for float16. With `validation_data` the recorded loss is the
     mean loss on the same first `validation_batches` batches of it, evaluated after every step (Smith's
-    variant: slower, less noisy), as in ``lrlib.keras.lr_find``. `progress` shows a tqdm bar.
+    variant: slower, less noisy), as in ``lrlib.keras.lr_find``. `progress` shows a tqdm bar (on rank 0
+    only, in a process group).
+
+    Inside a ``torch.distributed`` process group (a ``DistributedDataParallel`` job under ``torchrun``),
+    call it on every rank, each with its own shard of the data: the loss recorded at each step, training
+    or validation, is the mean over the ranks (one all-reduce of a scalar per step), and the divergence
+    stop, the smoothing and the suggestion all read that one curve. Every rank therefore runs the same
+    number of steps, stops together when the loss diverges or turns NaN on any rank, and returns the same
+    result; each restores its own model, optimizer and RNG state. Each rank's mean weighs the same, as
+    with ``DistributedSampler``, which gives every rank the same number of batches. An exception raised
+    on one rank only (a broken batch) leaves the others waiting in the next collective until the process
+    group's timeout.
 
     Raises ``ValueError`` for bad arguments, an empty loader, a model without trainable parameters, or a
     non-finite loss at the very first step; the state is restored in every case.
@@ -74,13 +86,13 @@ def lr_find(
         batches = _cycle(loader, "loader")
         val_set = None if validation_data is None else _first_batches(validation_data, validation_batches)
         model.train()
-        with _progress_bar(test.num_iter, progress) as bar:
+        with _progress_bar(test.num_iter, progress and _distributed.is_main()) as bar:
             for i in range(test.num_iter):
                 _set_lr(optimizer, test.lr_for(i))
                 loss = _train_step(model, optimizer, batches, compute_loss, accumulation_steps, grad_scaler)
                 if val_set is not None:
                     loss = _evaluate(model, val_set, compute_loss)
-                stop = test.record(loss)
+                stop = test.record(_distributed.global_mean(loss, device))
                 bar.update(1)
                 if stop:
                     break

@@ -5,13 +5,13 @@ and momentum on the same inputs), ``model.fit`` runs ``num_iter`` batches twice,
 
 - plain: a callback that only stops training after ``num_iter`` batches (the baseline);
 - sweep: ``lrlib.keras.LRRangeTest`` (save the state, set the LR and read the batch's loss every batch,
-  restore every model and optimizer variable at the end), with ``diverge=None`` so it runs all steps.
+  restore every model and optimizer variable at the end), with ``Sweep(diverge=None)`` so it runs all steps.
 
 Overhead = sweep / plain - 1, from the least disturbed (minimum) CPU time of each over the repeats; CPU
 time, not wall time, because the machine running this may be shared. That difference of two noisy
 timings is itself noisy (several % on a busy machine), so the CPU time spent inside the callback's own
 hooks is also measured directly and reported as a fraction of the plain run. Both fits reuse the traced train
-step. The validation mode (``batches_per_val`` extra forward passes per step) and a whole ``lr_find`` call
+step. The validation mode (``validation_batches`` extra forward passes per step) and a whole ``lr_find`` call
 (which also builds and traces) are timed too, for information: they do more work, not overhead.
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_keras_lr_find.py`` (about a minute; ``--repeats`` sets
 the repetitions).
@@ -31,6 +31,7 @@ import tensorflow as tf  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 from lrlib.keras import LRRangeTest, epochs_for_sweep, lr_find  # noqa: E402
+from lrlib.lr_finder import Sweep  # noqa: E402
 
 
 class StopAfter(keras.callbacks.Callback):
@@ -119,13 +120,13 @@ def measure(model: keras.Model, x: np.ndarray, y: np.ndarray, num_iter: int, rep
     times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(repeats):  # interleaved, so that a busy spell on the machine hits every variant alike
         times["plain"].append(cpu_time(lambda: fit(StopAfter(num_iter))))
-        timed = TimedRangeTest(num_iter=num_iter, diverge=None)
+        timed = TimedRangeTest(num_iter=num_iter, sweep=Sweep(diverge=None))
         times["sweep"].append(cpu_time(lambda: fit(timed)))
         times["hooks"].append(timed.hook_time)
-        validated = LRRangeTest(num_iter=num_iter, diverge=None, validation_data=val, batches_per_val=5)
+        validated = LRRangeTest(num_iter=num_iter, sweep=Sweep(diverge=None), validation_data=val, validation_batches=5)
         times["sweep, validation mode (5 batches per step)"].append(cpu_time(lambda: fit(validated)))
         times["lr_find call"].append(
-            cpu_time(lambda: lr_find(model, x, y, batch_size=batch_size, num_iter=num_iter, diverge=None))
+            cpu_time(lambda: lr_find(model, x, y, batch_size=batch_size, num_iter=num_iter, sweep=Sweep(diverge=None)))
         )
     return {name: min(values) for name, values in times.items()}
 

@@ -11,6 +11,7 @@ from lrlib._lazy import lazy_exports
 
 if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled out for type checkers and IDEs
     from lrlib import batch_log, data, explorer, keras, lr_finder, models, plot, schedules, tf1, toy, torch
+    from lrlib.lr_finder import RangeTest, RangeTestResult, Sweep
     from lrlib.schedules import (
         Formulas,
         MomentumSchedule,
@@ -64,9 +65,15 @@ _SCHEDULES = [
     "chain",
     "from_config",
 ]
+_RANGE_TEST = ["Sweep", "RangeTest", "RangeTestResult"]
 _SUBMODULES = ["schedules", "lr_finder", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]
 
-__all__ = _SCHEDULES + _SUBMODULES
+__all__ = _SCHEDULES + _RANGE_TEST + _SUBMODULES
 __getattr__, __dir__ = lazy_exports(
-    __name__, {**{name: "schedules" for name in _SCHEDULES}, **{name: name for name in _SUBMODULES}}
+    __name__,
+    {
+        **{name: "schedules" for name in _SCHEDULES},
+        **{name: "lr_finder" for name in _RANGE_TEST},
+        **{name: name for name in _SUBMODULES},
+    },
 )

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -334,7 +334,65 @@ class RangeTestResult:
         return ax
 
 
-# --------------------------------------------------------------------------- the driver
+# --------------------------------------------------------------------------- the sweep and its driver
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What an LR range test sweeps and how it reads the curve: the one object both ``lr_find`` take.
+
+    Args:
+        start_lr: The first learning rate, > 0.
+        end_lr: The last learning rate, > ``start_lr``.
+        num_iter: The number of optimizer steps, >= 10.
+        mode: ``"exp"`` (evenly spaced in log LR, as torch-lr-finder and fastai) or ``"linear"``.
+        smooth: The factor of the bias-corrected EMA recorded as the smoothed loss, in [0, 1).
+        diverge: The divergence stop (see `RangeTest`), > 0, or None for no stop.
+        rule: The suggestion rule, a key of `RULES`.
+
+    Raises:
+        ValueError: If a field is out of range; the message names it.
+
+    Example:
+        >>> sweep = Sweep(1e-4, 1.0, num_iter=20)
+        >>> sweep.lrs()[[0, -1]]
+        array([1.e-04, 1.e+00])
+        >>> sweep.with_shortcuts(num_iter=50).num_iter
+        50
+    """
+
+    start_lr: float = 1e-7
+    end_lr: float = 10.0
+    num_iter: int = 100
+    mode: str = "exp"
+    smooth: float = 0.98
+    diverge: Optional[float] = 1.0
+    rule: str = DEFAULT_RULE
+
+    def __post_init__(self) -> None:
+        sweep_lrs(self.start_lr, self.end_lr, self.num_iter, self.mode)
+        if isinstance(self.smooth, bool) or not (0.0 <= float(self.smooth) < 1.0):
+            raise ValueError(f"smooth must be in [0, 1), got {self.smooth!r}")
+        if self.diverge is not None and not (math.isfinite(self.diverge) and self.diverge > 0):
+            raise ValueError(f"diverge must be a finite number > 0 or None, got {self.diverge!r}")
+        if self.rule not in RULES:
+            raise ValueError(f"rule must be one of {sorted(RULES)}, got {self.rule!r}")
+
+    def lrs(self) -> np.ndarray:
+        """The ``num_iter`` learning rates of the sweep (see `sweep_lrs`)."""
+        return sweep_lrs(self.start_lr, self.end_lr, self.num_iter, self.mode)
+
+    def with_shortcuts(
+        self, start_lr: Optional[float] = None, end_lr: Optional[float] = None, num_iter: Optional[int] = None
+    ) -> Sweep:
+        """This sweep with the torch-lr-finder keywords that are given (not None) put in."""
+        given: dict[str, Any] = {"start_lr": start_lr, "end_lr": end_lr, "num_iter": num_iter}
+        return replace(self, **{name: value for name, value in given.items() if value is not None})
+
+    def range_test(self) -> RangeTest:
+        """A fresh `RangeTest` that runs this sweep."""
+        return RangeTest(**asdict(self))
+
 
 
 class RangeTest:
@@ -365,13 +423,8 @@ class RangeTest:
         diverge: float | None = 1.0,
         rule: str = DEFAULT_RULE,
     ) -> None:
-        self.lrs = sweep_lrs(start_lr, end_lr, num_iter, mode)
-        if not (0.0 <= float(smooth) < 1.0):
-            raise ValueError(f"smooth must be in [0, 1), got {smooth!r}")
-        if diverge is not None and not (math.isfinite(diverge) and diverge > 0):
-            raise ValueError(f"diverge must be a finite number > 0 or None, got {diverge!r}")
-        if rule not in RULES:
-            raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
+        self.sweep = Sweep(start_lr, end_lr, num_iter, mode, smooth, diverge, rule)  # checks every argument
+        self.lrs = self.sweep.lrs()
         self.start_lr, self.end_lr, self.num_iter, self.mode = float(start_lr), float(end_lr), int(num_iter), mode
         self.smooth, self.diverge, self.rule = float(smooth), diverge, rule
         self.losses: list[float] = []

@@ -54,6 +54,8 @@ FAVICON = "_static/favicon.svg"
 SPHINX_EXTENSIONS = [
     "sphinx_togglebutton", "sphinx_copybutton", "myst_nb", "jupyter_book", "sphinx_comments",
     "sphinx_external_toc", "sphinx.ext.intersphinx", "sphinx_design", "sphinx_book_theme",
+    # The API reference page: signatures and Google-style docstrings read from lrlib itself.
+    "sphinx.ext.autodoc", "sphinx.ext.autosummary", "sphinx.ext.napoleon",
 ]
 
 
@@ -225,6 +227,10 @@ def render_config(book: Book) -> str:
         "nb_mime_priority_overrides": [["html", "application/vnd.jupyter.widget-view+json", None]],
         "nb_ipywidgets_js": {},
         "html_show_sourcelink": False,
+        # The API reference: members in source order, type hints in the signatures, Google docstrings only.
+        "autodoc_member_order": "bysource",
+        "autodoc_typehints": "signature",
+        "napoleon_numpy_docstring": False,
     }
     if book.bibliography:
         # {cite}`key` in a chapter links to the bibliography page, shown as "Smith (2017)"-style citations.

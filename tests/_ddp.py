@@ -134,8 +134,8 @@ def sweep(rank: int, world_size: int, diverge: float | None = 1.0, val: bool = F
         local.append(float(loss.detach()))
         return loss
 
-    result = lrlib.torch.lr_find(model, loss_fn, optimizer, batches[:-4], diverge=diverge, val_loader=val_loader,
-                                 **{**SWEEP, **(options or {})})
+    result = lrlib.torch.lr_find(model, loss_fn, optimizer, batches[:-4], sweep=lrlib.Sweep(diverge=diverge),
+                                 validation_data=val_loader, **{**SWEEP, **(options or {})})
     return {
         "suggestion": result.suggestion,
         "suggestions": result.suggestions,
@@ -160,8 +160,8 @@ def nan_sweep(rank: int, world_size: int, nan_rank: int, nan_step: int) -> dict[
         return loss * float("nan") if rank == nan_rank and len(calls) > nan_step else loss
 
     before = _state(model, optimizer)
-    result = lrlib.torch.lr_find(model, None, optimizer, shard(rank, world_size), diverge=None, step_fn=step_fn,
-                                 **SWEEP)
+    result = lrlib.torch.lr_find(model, None, optimizer, shard(rank, world_size), sweep=lrlib.Sweep(diverge=None),
+                                 step_fn=step_fn, **SWEEP)
     return {"steps": len(result.losses), "diverged": result.diverged, "last_loss": result.losses[-1],
             "restored": _same(before, _state(model, optimizer))}
 

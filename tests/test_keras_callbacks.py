@@ -112,7 +112,7 @@ def test_stock_optimizer_refuses_to_cycle_momentum_but_follows_the_lr(name):
     replacement = f"lrlib.keras.{name}"
     with pytest.raises(TypeError, match=replacement):
         fit_one_weight(optimizer, ScheduleCallback(ONE_CYCLE), 4)
-    with pytest.raises(TypeError, match="momentum=None"):
+    with pytest.raises(TypeError, match="cycle_momentum=False"):
         fit_one_weight(optimizer, OneCycle(0.05, total_steps=4), 4)
     if name == "SGD":
         callback = ScheduleCallback(ONE_CYCLE, cycle_momentum=False)
@@ -155,7 +155,7 @@ DATA = {
 CALLBACKS = {
     "schedule": (lambda: ScheduleCallback(lrlib.cosine(0.05, 12, warmup_steps=3)),
                  lrlib.cosine(0.05, 12, warmup_steps=3)),
-    "cyclic": (lambda: CyclicLR(0.005, 0.05, 3, mode="triangular2", momentum=(0.95, 0.8)),
+    "cyclic": (lambda: CyclicLR(0.005, 0.05, 3, mode="triangular2", base_momentum=0.8, max_momentum=0.95),
                lrlib.cyclic(0.005, 0.05, 3, mode="triangular2", base_momentum=0.8, max_momentum=0.95)),
     "one_cycle": (lambda: OneCycle(0.05), lrlib.one_cycle(0.05, EPOCHS * STEPS_PER_EPOCH)),
 }
@@ -207,9 +207,10 @@ def test_one_cycle_needs_known_steps_and_restarts_per_fit():
     model = small_model(SGD(0.01, momentum=0.9))
     with pytest.raises(ValueError, match="steps_per_epoch"):
         model.fit(batches(), epochs=2, shuffle=False, verbose=0, callbacks=[OneCycle(0.05)])
-    callback = OneCycle(0.05, momentum=None)
+    callback = OneCycle(0.05, cycle_momentum=False)
     model.fit(X, Y, batch_size=BATCH, epochs=2, verbose=0, callbacks=[callback])
-    assert callback.schedule == lrlib.one_cycle(0.05, 2 * STEPS_PER_EPOCH, base_momentum=None, max_momentum=None)
+    assert callback.schedule == lrlib.one_cycle(0.05, 2 * STEPS_PER_EPOCH)
+    assert np.all(np.isnan(callback.batch_log.momenta[: 2 * STEPS_PER_EPOCH]))  # momentum left alone
     model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0, callbacks=[callback])  # a second, shorter cycle
     assert callback.schedule.get_config()["total_steps"] == STEPS_PER_EPOCH
     np.testing.assert_allclose(callback.batch_log.lrs[-STEPS_PER_EPOCH:], callback.schedule(np.arange(5)))
@@ -236,9 +237,9 @@ def test_amplitude_function_reproduces_the_torch_modes():
     """scale_fn follows torch's convention (1-based cycle, or the step): the built-in modes are special cases."""
     momentum = dict(base_momentum=0.8, max_momentum=0.9)
     pairs = [
-        (CyclicLR(0.01, 0.1, 5, scale_fn=lambda c: 0.5 ** (c - 1), momentum=(0.9, 0.8)),
+        (CyclicLR(0.01, 0.1, 5, scale_fn=lambda c: 0.5 ** (c - 1), base_momentum=0.8, max_momentum=0.9),
          lrlib.cyclic(0.01, 0.1, 5, mode="triangular2", **momentum)),
-        (CyclicLR(0.02, 0.3, 4, 7, scale_fn=lambda t: 0.99**t, scale_mode="iterations", momentum=(0.9, 0.8)),
+        (CyclicLR(0.02, 0.3, 4, 7, scale_fn=lambda t: 0.99**t, scale_mode="iterations", base_momentum=0.8, max_momentum=0.9),
          lrlib.cyclic(0.02, 0.3, 4, 7, mode="exp_range", gamma=0.99, **momentum)),
     ]
     t = np.arange(200)
@@ -251,7 +252,7 @@ def test_amplitude_function_reproduces_the_torch_modes():
 
 def test_amplitude_function_scales_each_cycle():
     """keras_one_cycle_clr's README example: each cycle's swing a third of the one before."""
-    run = CyclicLR(0.01, 0.1, 5, scale_fn=lambda c: (1 / 3) ** (c - 1), momentum=(0.95, 0.85)).dry_run(60)
+    run = CyclicLR(0.01, 0.1, 5, scale_fn=lambda c: (1 / 3) ** (c - 1), base_momentum=0.85, max_momentum=0.95).dry_run(60)
     swing = np.arange(6)
     np.testing.assert_allclose(run["lr"][5::10] - 0.01, 0.09 / 3.0**swing, rtol=1e-12)
     np.testing.assert_allclose(0.95 - run["momentum"][5::10], 0.1 / 3.0**swing, rtol=1e-12)
@@ -262,7 +263,7 @@ def test_amplitude_function_scales_each_cycle():
 def test_cyclic_decaying_max_lr_is_lrlib_cyclic(decay_type):
     """The decaying max LR is lrlib.cyclic's (its formula is tested in test_schedules_cyclic_scale.py)."""
     arguments = dict(decay_every=2, decay=0.4, decay_type=decay_type)
-    callback = CyclicLR(0.01, 0.1, 4, momentum=(0.95, 0.85), **arguments)
+    callback = CyclicLR(0.01, 0.1, 4, base_momentum=0.85, max_momentum=0.95, **arguments)
     reference = lrlib.cyclic(0.01, 0.1, 4, base_momentum=0.85, max_momentum=0.95, **arguments)
     assert callback.schedule == reference
     run = callback.dry_run(80)
@@ -279,7 +280,7 @@ def test_dry_run_and_plot():
     import matplotlib
 
     matplotlib.use("Agg")
-    callback = OneCycle(0.1, momentum=(0.95, 0.85))
+    callback = OneCycle(0.1, base_momentum=0.85, max_momentum=0.95)
     run = callback.dry_run(100)
     reference = lrlib.one_cycle(0.1, 100)
     np.testing.assert_allclose(run["lr"], reference(np.arange(100)))
@@ -297,7 +298,6 @@ def test_dry_run_and_plot():
     "make, name",
     [
         (lambda: ScheduleCallback(lrlib.cosine(0.1, 10), per="step"), "per"),
-        (lambda: ScheduleCallback(lrlib.cosine(0.1, 10), cycle_momentum=True), "cycle_momentum"),
         (lambda: CyclicLR(0.1, 0.01, 5), "max_lr"),
         (lambda: CyclicLR(0.01, 0.1, 0), "step_size"),
         (lambda: CyclicLR(0.01, 0.1, 5, mode="sine"), "mode"),
@@ -307,12 +307,12 @@ def test_dry_run_and_plot():
         (lambda: CyclicLR(0.01, 0.1, 5, decay_every=0), "decay_every"),
         (lambda: CyclicLR(0.01, 0.1, 5, decay_every=1, decay=1.5), "decay"),
         (lambda: CyclicLR(0.01, 0.1, 5, decay_every=1, decay_type="log"), "decay_type"),
-        (lambda: CyclicLR(0.01, 0.1, 5, momentum=(0.8, 0.9)), "momentum"),
-        (lambda: CyclicLR(0.01, 0.1, 5, momentum=0.9), "momentum"),
+        (lambda: CyclicLR(0.01, 0.1, 5, base_momentum=0.9, max_momentum=0.8), "momentum"),
+        (lambda: CyclicLR(0.01, 0.1, 5, base_momentum=0.9), "momentum"),
         (lambda: OneCycle(-0.1), "max_lr"),
         (lambda: OneCycle(0.1, total_steps=1), "total_steps"),
         (lambda: OneCycle(0.1, pct_start=1.5), "pct_start"),
-        (lambda: OneCycle(0.1, momentum=(1.2, 0.85)), "momentum"),
+        (lambda: OneCycle(0.1, base_momentum=0.85, max_momentum=1.2), "momentum"),
         (lambda: OneCycle(0.1).dry_run(0), "steps"),
         (lambda: SGD(0.1, momentum=1.5), "momentum"),
         (lambda: Adam(0.1, beta_1=1.0), "beta_1"),
@@ -321,6 +321,18 @@ def test_dry_run_and_plot():
 def test_bad_arguments_name_the_argument(make, name):
     with pytest.raises(ValueError, match=name):
         make()
+
+
+@pytest.mark.parametrize("flag", ["yes", None, 1])
+def test_cycle_momentum_must_be_a_bool_as_in_the_torch_scheduler(flag):
+    with pytest.raises(TypeError, match="cycle_momentum must be a bool"):
+        ScheduleCallback(ONE_CYCLE, cycle_momentum=flag)
+
+
+def test_cycle_momentum_true_on_a_schedule_without_momentum_drives_the_lr_only_as_in_torch():
+    callback = ScheduleCallback(lrlib.cosine(0.1, 10), cycle_momentum=True)
+    fit_one_weight(keras.optimizers.SGD(0.01), callback, 6)  # a stock SGD: no momentum is asked of it
+    np.testing.assert_allclose(callback.batch_log.lrs, lrlib.cosine(0.1, 10)(np.arange(6)))
 
 
 @pytest.mark.parametrize("not_a_schedule", [0.1, None])
@@ -414,3 +426,13 @@ def test_keras_schedule_refuses_a_python_step_function_and_says_what_to_use():
     with pytest.raises(TypeError, match=r"Python function .* cannot evaluate inside its compiled train step.*"
                                         r"lrlib\.keras\.ScheduleCallback"):
         schedule(lrlib.warmup(lambda t: 0.1, 5))
+
+
+def test_schedule_callback_logs_each_batchs_own_loss_like_the_batch_logger():
+    from lrlib.keras import BatchLogger
+
+    model = small_model(keras.optimizers.SGD(0.01))
+    callback, logger = ScheduleCallback(lrlib.cosine(0.05, 3 * STEPS_PER_EPOCH)), BatchLogger()
+    model.fit(X, Y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0, callbacks=[callback, logger])
+    np.testing.assert_allclose(callback.batch_log.losses, logger.log.losses, rtol=1e-6)
+    np.testing.assert_allclose(callback.batch_log.lrs, logger.log.lrs, rtol=1e-6)

@@ -19,7 +19,7 @@ tf = pytest.importorskip("tensorflow")
 from lrlib.batch_log import BatchLog  # noqa: E402
 from lrlib.keras import BatchLogger, LRRangeTest, epochs_for_sweep, lr_find, weight_decay_grid  # noqa: E402
 from lrlib.keras._lr_find import WeightDecayGrid, _ValidationLoss, _weight_decay  # noqa: E402
-from lrlib.lr_finder import RangeTest  # noqa: E402
+from lrlib.lr_finder import RangeTest, Sweep  # noqa: E402
 
 N, BATCH = 40, 16  # 3 batches per epoch: 16, 16 and a short one of 8
 RNG = np.random.default_rng(0)
@@ -144,7 +144,7 @@ def test_batch_logger_follows_a_one_cycle_of_lr_and_momentum():
     """Reference: the lrlib schedule that lrlib.keras.OneCycle drives (momentum held in an lrlib.keras.SGD variable)."""
     from lrlib.keras import SGD, OneCycle
 
-    model, cycle, logger = make_model(SGD(0.01, momentum=0.9)), OneCycle(0.5, momentum=(0.95, 0.85)), BatchLogger()
+    model, cycle, logger = make_model(SGD(0.01, momentum=0.9)), OneCycle(0.5, base_momentum=0.85, max_momentum=0.95), BatchLogger()
     model.fit(X, Y, batch_size=BATCH, epochs=4, verbose=0, callbacks=[cycle, logger])
     steps = np.arange(12)
     np.testing.assert_allclose(logger.log.lrs, cycle.schedule(steps), rtol=1e-6)
@@ -153,7 +153,7 @@ def test_batch_logger_follows_a_one_cycle_of_lr_and_momentum():
 
 def test_range_test_trains_each_batch_at_the_sweeps_lr_and_stops_after_num_iter():
     model = make_model()
-    sweep = LRRangeTest(1e-4, 1e-1, 12, diverge=None)
+    sweep = LRRangeTest(1e-4, 1e-1, 12, sweep=Sweep(diverge=None))
     logger = BatchLogger()
     epochs = epochs_for_sweep(12, X, BATCH)
     model.fit(X, Y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[sweep, logger])
@@ -172,7 +172,7 @@ def test_range_test_trains_each_batch_at_the_sweeps_lr_and_stops_after_num_iter(
 def test_callback_in_fit_restores_every_variable_bit_for_bit(kind):
     model = warmed_up(keras.optimizers.Adam(1e-3))
     before = state(model)
-    callback, counter = LRRangeTest(1e-5, 1.0, 10, diverge=None), StepCounter()
+    callback, counter = LRRangeTest(1e-5, 1.0, 10, sweep=Sweep(diverge=None)), StepCounter()
     if kind == "arrays":
         fit_args = dict(x=X, y=Y, batch_size=BATCH, epochs=epochs_for_sweep(10, X, BATCH))
     elif kind == "tf.data":
@@ -210,7 +210,7 @@ def test_restores_loss_scaling_and_variable_momentum_optimizers(variant):
     model = mixed_precision_model() if variant == "mixed precision" else make_model(SGD(0.01, momentum=0.9))
     model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0)
     before = state(model)
-    callback, logger = LRRangeTest(1e-4, 1e-1, 10, diverge=None), BatchLogger()
+    callback, logger = LRRangeTest(1e-4, 1e-1, 10, sweep=Sweep(diverge=None)), BatchLogger()
     model.fit(X, Y, batch_size=BATCH, epochs=4, verbose=0, callbacks=[callback, logger])
     np.testing.assert_allclose(logger.log.lrs, callback.result().lrs, rtol=1e-6)
     assert len(callback.result().lrs) == 10
@@ -244,7 +244,7 @@ def test_lr_schedule_is_swapped_out_for_the_sweep_and_back_afterwards():
     schedule = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=2, decay_rate=0.5)
     model, twin = make_model(keras.optimizers.SGD(schedule)), make_model(keras.optimizers.SGD(schedule))
     sweep_log = BatchLogger()
-    sweep = LRRangeTest(1e-4, 1e-1, 10, diverge=None)
+    sweep = LRRangeTest(1e-4, 1e-1, 10, sweep=Sweep(diverge=None))
     model.fit(X, Y, batch_size=BATCH, epochs=4, verbose=0, callbacks=[sweep, sweep_log])
     np.testing.assert_allclose(sweep_log.log.lrs, RangeTest(1e-4, 1e-1, 10).lrs, rtol=1e-6)
     after_log = BatchLogger()
@@ -258,7 +258,7 @@ def test_gradient_accumulation_makes_a_step_of_k_batches():
     model = make_model(keras.optimizers.SGD(0.01, momentum=0.9, gradient_accumulation_steps=2))
     model.fit(X, Y, batch_size=BATCH, epochs=2, verbose=0)  # 6 batches: 3 whole steps, accumulators empty
     before = state(model)
-    callback, logger = LRRangeTest(1e-4, 1e-1, 10, diverge=None), BatchLogger()
+    callback, logger = LRRangeTest(1e-4, 1e-1, 10, sweep=Sweep(diverge=None)), BatchLogger()
     model.fit(X, Y, batch_size=BATCH, epochs=7, shuffle=False, verbose=0, callbacks=[callback, logger])
     result = callback.result()
     assert len(result.lrs) == 10 and len(logger.log) == 20
@@ -271,14 +271,15 @@ def test_gradient_accumulation_makes_a_step_of_k_batches():
 # --------------------------------------------------------------------------- validation mode
 
 
-def test_validation_loss_cycles_through_the_data_and_matches_evaluate():
+def test_validation_loss_reads_the_same_first_batches_every_time_and_matches_evaluate():
+    """As lrlib.torch.lr_find: fixed batches, so the curve moves only because the weights do."""
     model = make_model()
     x_val, y_val = X[:20], Y[:20]
     loss = _ValidationLoss(model, (x_val, y_val), batches=2, batch_size=8)
-    for start in (0, 16, 12):  # 20 samples: the second and third calls wrap around
-        idx = np.arange(start, start + 16) % 20
-        expected = model.evaluate(x_val[idx], y_val[idx], batch_size=16, verbose=0)
-        assert loss() == pytest.approx(expected, rel=1e-5)
+    expected = model.evaluate(x_val[:16], y_val[:16], batch_size=16, verbose=0)
+    assert loss() == pytest.approx(expected, rel=1e-5) and loss() == pytest.approx(expected, rel=1e-5)
+    model.layers[-1].kernel.assign(model.layers[-1].kernel * 0.5)
+    assert loss() == pytest.approx(model.evaluate(x_val[:16], y_val[:16], batch_size=16, verbose=0), rel=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["arrays", "tf.data", "generator"])
@@ -292,8 +293,8 @@ def test_lr_find_validation_mode_never_runs_dry(kind):
         "tf.data": tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(8),
         "generator": ((x_val[i : i + 8], y_val[i : i + 8]) for i in (0, 8)),
     }[kind]
-    result = lr_find(model, X, Y, batch_size=8, start_lr=1e-5, end_lr=1e-2, num_iter=12, diverge=None,
-                     validation_data=val, batches_per_val=3)  # fmt: skip
+    result = lr_find(model, X, Y, batch_size=8, start_lr=1e-5, end_lr=1e-2, num_iter=12, sweep=Sweep(diverge=None),
+                     validation_data=val, validation_batches=3)  # fmt: skip
     assert len(result.lrs) == 12
     assert_same_state(before, model)
     # The first point: the loss on batches 0, 1, 0 after one step at the smallest LR, about the starting loss.
@@ -330,8 +331,8 @@ def test_weight_decay_grid_sweeps_with_the_real_weight_decay_and_restores():
     matplotlib.use("Agg")
     model = warmed_up(keras.optimizers.SGD(0.01, momentum=0.9, weight_decay=1e-5))
     before = state(model)
-    options = dict(batch_size=BATCH, start_lr=1e-3, end_lr=1.0, num_iter=12, diverge=None, shuffle=False,
-                   validation_data=(X[:16], Y[:16]), batches_per_val=2)  # fmt: skip
+    options = dict(batch_size=BATCH, start_lr=1e-3, end_lr=1.0, num_iter=12, sweep=Sweep(diverge=None), shuffle=False,
+                   validation_data=(X[:16], Y[:16]), validation_batches=2)  # fmt: skip
     grid = weight_decay_grid(model, X, Y, weight_decays=[0, 0.3], **options)
     assert isinstance(grid, WeightDecayGrid) and list(grid) == [0, 0.3]
     assert not np.allclose(grid[0].losses[4:], grid[0.3].losses[4:], rtol=1e-3)

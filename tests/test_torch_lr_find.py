@@ -13,7 +13,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
 from lrlib.batch_log import BatchLog  # noqa: E402
-from lrlib.lr_finder import RULES, sweep_lrs  # noqa: E402
+from lrlib.lr_finder import RULES, Sweep, sweep_lrs  # noqa: E402
 from lrlib.torch import BatchLogger, lr_find  # noqa: E402
 
 # --------------------------------------------------------------------------- fixtures
@@ -179,7 +179,7 @@ def test_fresh_optimizer_gets_no_state_from_the_sweep():
     "kwargs, match",
     [({"start_lr": 1.0, "end_lr": 1.0}, "end_lr"), ({"start_lr": 1.0, "end_lr": 0.1}, "end_lr"),
      ({"num_iter": 5}, "num_iter"), ({"accumulation_steps": 0}, "accumulation_steps"),
-     ({"val_batches": 0}, "val_batches"), ({"rule": "nope"}, "rule")],
+     ({"validation_batches": 0}, "validation_batches")],
 )
 def test_bad_arguments_are_errors_and_change_nothing(kwargs, match):
     model, opt = trained("adam")
@@ -189,13 +189,23 @@ def test_bad_arguments_are_errors_and_change_nothing(kwargs, match):
     assert_restored(model, opt, before)
 
 
+def test_a_sweep_shortcut_replaces_only_its_field():
+    model, opt = trained("sgd-momentum")
+    sweep = Sweep(1e-5, 1e-1, 50, smooth=0.5, diverge=None, rule="steepest")
+    result = lr_find(model, nn.CrossEntropyLoss(), opt, make_batches(), num_iter=12, sweep=sweep, progress=False)
+    np.testing.assert_allclose(result.lrs, sweep_lrs(1e-5, 1e-1, 12))
+    assert result.rule == "steepest" and len(result.lrs) == 12
+    with pytest.raises(ValueError, match="rule must be one of"):
+        Sweep(rule="nope")
+
+
 def test_empty_loader_is_an_error_and_restores_everything():
     model, opt = trained("sgd-momentum")
     before = snapshot(model, opt)
     with pytest.raises(ValueError, match="empty"):
         lr_find(model, nn.CrossEntropyLoss(), opt, [], progress=False)
     with pytest.raises(ValueError, match="empty"):
-        lr_find(model, nn.CrossEntropyLoss(), opt, make_batches(), val_loader=[], progress=False)
+        lr_find(model, nn.CrossEntropyLoss(), opt, make_batches(), validation_data=[], progress=False)
     assert_restored(model, opt, before)
 
 
@@ -282,7 +292,7 @@ def test_recorded_losses_match_a_hand_written_sgd_loop(accumulation):
     batches = make_batches(30)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     loader = Counting(batches)
-    result = lr_find(model, nn.CrossEntropyLoss(), opt, loader, 1e-3, 1.0, 10, diverge=None,
+    result = lr_find(model, nn.CrossEntropyLoss(), opt, loader, 1e-3, 1.0, 10, sweep=Sweep(diverge=None),
                      accumulation_steps=accumulation, progress=False)
     assert loader.count == 10 * accumulation
     expected = _reference_losses(model, batches, sweep_lrs(1e-3, 1.0, 10), accumulation)
@@ -354,7 +364,7 @@ def test_validation_mode_evaluates_fixed_val_batches_in_eval_mode_and_never_runs
         modes.append(model.training)
         return nn.functional.cross_entropy(out, y)
 
-    result = lr_find(model, loss_fn, opt, make_batches(), 1e-5, 1e-2, 25, val_loader=val, val_batches=4,
+    result = lr_find(model, loss_fn, opt, make_batches(), 1e-5, 1e-2, 25, validation_data=val, validation_batches=4,
                      progress=False)
     assert len(result.lrs) == 25 and val.count == 2  # read once, evaluated 25 times
     assert modes == [True, False, False] * 25  # one training batch, then both val batches in eval mode
@@ -367,8 +377,8 @@ def test_validation_loss_is_the_mean_over_the_val_batches():
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     val = make_batches(3, seed=5)
     train = make_batches(10)
-    result = lr_find(model, nn.CrossEntropyLoss(), opt, train, 1e-3, 1e-1, 10, val_loader=val, val_batches=2,
-                     diverge=None, progress=False)
+    result = lr_find(model, nn.CrossEntropyLoss(), opt, train, 1e-3, 1e-1, 10, validation_data=val,
+                     validation_batches=2, sweep=Sweep(diverge=None), progress=False)
     # reference: after the first step (lr 1e-3, plain SGD), the mean eval loss on the first two val batches
     reference = copy.deepcopy(model).train()
     reference.zero_grad()
@@ -407,7 +417,7 @@ def test_no_files_are_written_even_in_a_read_only_working_directory(tmp_path, mo
 
 def test_result_carries_every_rule_and_the_chosen_one():
     model, opt = trained("sgd-momentum")
-    result = lr_find(model, nn.CrossEntropyLoss(), opt, make_batches(), rule="min_div_10", progress=False)
+    result = lr_find(model, nn.CrossEntropyLoss(), opt, make_batches(), sweep=Sweep(rule="min_div_10"), progress=False)
     assert set(result.suggestions) == set(RULES) and result.rule == "min_div_10"
     assert result.suggestion == result.suggestions["min_div_10"]
 

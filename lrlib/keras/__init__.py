@@ -31,4 +31,4 @@ _EXPORTS = {
     "BatchLogger": "_lr_find",
 }
 __all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, requires={"keras": "keras"})

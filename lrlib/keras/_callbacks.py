@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from lrlib.batch_log import COLUMNS, BatchLog
+from lrlib.keras._lr_find import _BatchLoss
 from lrlib.keras._optimizers import momentum_variable, scalar_setter
 from lrlib.schedules import MomentumSchedule, Schedule, ScheduleLike, as_schedule, cyclic, one_cycle
 from lrlib.schedules import _checks as check
@@ -35,32 +36,30 @@ class ScheduleCallback(keras.callbacks.Callback):
             ``initial_epoch`` resumes the schedule where it left off (when the steps per epoch are unknown, as
             for a generator without ``steps_per_epoch``, batches are counted from 0 in each ``fit``).
             ``"epoch"``: ``t`` is the epoch index, as for Keras's ``LearningRateScheduler``.
-        cycle_momentum: drive the momentum too (default: whenever the schedule has one). This needs an
-            `lrlib.keras.SGD` or `lrlib.keras.Adam` optimizer; a stock one raises `TypeError` at the start of
-            ``fit``. ``False`` leaves the optimizer's momentum alone.
+        cycle_momentum: whether a schedule's momentum also drives the optimizer's (as in
+            ``lrlib.torch.scheduler`` and torch's ``OneCycleLR``: True by default, and nothing to do for a
+            schedule without momentum). This needs an `lrlib.keras.SGD` or `lrlib.keras.Adam` optimizer; a
+            stock one raises `TypeError` at the start of ``fit``. ``False`` leaves the optimizer's momentum alone.
 
     The optimizer must have been compiled with a float learning rate (it is a variable the callback assigns).
     With ``steps_per_execution=k`` Keras calls callbacks every ``k`` steps, so the values change every ``k``
     steps. After ``fit`` the optimizer keeps the last values set.
 
     ``batch_log`` gains one row per training batch (per execution with ``steps_per_execution > 1``), across all
-    fits: the step ``t``, the epoch, the LR and momentum the batch was trained with, and the loss and metrics as
-    Keras reports them after the batch (Keras 3 reports the running mean over the epoch so far, not the batch's
-    own loss).
+    fits: the step ``t``, the epoch, the LR and momentum the batch was trained with, the batch's own loss (as
+    `lrlib.keras.BatchLogger` and `lrlib.torch.BatchLogger` record it; Keras 3 reports the running mean over
+    the epoch so far, from which it is recovered) and the other metrics as Keras reports them after the batch.
     """
 
     total_steps: Optional[int] = None
     """The default number of steps for `dry_run` and `plot` (None: they need ``steps``)."""
-    _momentum_opt_out = "pass cycle_momentum=False"
 
-    def __init__(self, schedule: ScheduleLike, per: str = "batch", cycle_momentum: Optional[bool] = None) -> None:
+    def __init__(self, schedule: ScheduleLike, per: str = "batch", cycle_momentum: bool = True) -> None:
         super().__init__()
         check.choice("per", per, _PER)
         schedule = as_schedule(schedule)
-        if cycle_momentum not in (None, False, True):
-            raise ValueError(f"cycle_momentum must be None, False or True, got {cycle_momentum!r}")
-        if cycle_momentum and not schedule.has_momentum:
-            raise ValueError(f"cycle_momentum is True but the schedule {schedule!r} defines no momentum")
+        if not isinstance(cycle_momentum, bool):
+            raise TypeError(f"cycle_momentum must be a bool, got {cycle_momentum!r}")
         self.schedule: Optional[Schedule] = schedule
         self.per = per
         self.cycle_momentum = cycle_momentum
@@ -113,7 +112,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         return int(steps)  # type: ignore[arg-type]  # checked: an int
 
     def _cycles_momentum(self, schedule: Schedule) -> bool:
-        return schedule.has_momentum if self.cycle_momentum is None else self.cycle_momentum
+        return self.cycle_momentum and schedule.has_momentum
 
     # ------------------------------------------------------------------ Keras hooks
 
@@ -132,10 +131,12 @@ class ScheduleCallback(keras.callbacks.Callback):
         self._set_lr = scalar_setter(inner._learning_rate)
         self._set_momentum = None
         if self._cycles_momentum(self._active):
-            self._set_momentum = scalar_setter(momentum_variable(optimizer, self._momentum_opt_out))
+            self._set_momentum = scalar_setter(momentum_variable(optimizer, "pass cycle_momentum=False"))
         self._steps_done = 0
+        self._batch_loss = _BatchLoss(self.model)
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
+        self._batch_loss.reset()
         self._epoch = epoch
         steps = self.params.get("steps") if self.params else None
         self._epoch_start = epoch * steps if steps else self._steps_done
@@ -151,7 +152,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         # With steps_per_execution > 1, `batch` is the last step of the execution that began at _batch_step.
         logs = logs or {}
         metrics = {name: value for name, value in logs.items() if name not in COLUMNS}
-        loss = logs.get("loss", float("nan"))
+        loss = self._batch_loss(logs) if "loss" in logs else float("nan")
         self.batch_log.append(
             step=self._batch_step, epoch=self._epoch, lr=cast(float, self._lr), loss=loss, momentum=self._momentum_value, **metrics
         )
@@ -197,8 +198,9 @@ class CyclicLR(ScheduleCallback):
     ``decay_every`` the peak shrinks every ``decay_every`` cycles by ``decay`` (``decay_type`` ``"exp"`` or
     ``"linear"``, never below ``base_lr``); `lrlib.cyclic` gives the formulas.
 
-    ``momentum=(high, low)`` cycles the momentum inversely, from ``high`` at ``base_lr`` to ``low`` at the peak,
-    with the same scaling (torch's ``cycle_momentum``). ``callback.schedule`` is the ``lrlib.cyclic`` schedule.
+    Given ``base_momentum`` and ``max_momentum`` (torch's names), the momentum cycles inversely, from
+    ``max_momentum`` at ``base_lr`` to ``base_momentum`` at the peak, with the same scaling, unless
+    ``cycle_momentum`` is False. ``callback.schedule`` is the ``lrlib.cyclic`` schedule.
     """
 
     def __init__(
@@ -214,30 +216,31 @@ class CyclicLR(ScheduleCallback):
         decay_every: Optional[int] = None,
         decay: float = 0.5,
         decay_type: str = "exp",
-        momentum: Optional[tuple[float, float]] = None,
+        base_momentum: Optional[float] = None,
+        max_momentum: Optional[float] = None,
+        cycle_momentum: bool = True,
     ) -> None:
-        high, low = _momentum_pair(momentum)
         schedule = cyclic(
-            base_lr, max_lr, step_size, step_size_down, mode, gamma, base_momentum=low, max_momentum=high,
-            scale_fn=scale_fn, scale_mode=scale_mode, decay_every=decay_every, decay=decay, decay_type=decay_type,
-        )
-        super().__init__(schedule, per="batch")
-
-    _momentum_opt_out = "pass momentum=None"
+            base_lr, max_lr, step_size, step_size_down, mode, gamma, base_momentum=base_momentum,
+            max_momentum=max_momentum, scale_fn=scale_fn, scale_mode=scale_mode, decay_every=decay_every,
+            decay=decay, decay_type=decay_type,
+        )  # fmt: skip
+        super().__init__(schedule, per="batch", cycle_momentum=cycle_momentum)
 
 
 class OneCycle(ScheduleCallback):
     """The 1cycle policy (Smith 2018) as a callback: ``lrlib.one_cycle`` with the cycle spanning the whole fit.
 
     The LR warms up from ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of the cycle and
-    anneals to ``max_lr / div_factor / final_div_factor``; ``momentum=(high, low)`` moves the momentum (SGD) or
-    ``beta_1`` (Adam) the opposite way, from ``high`` down to ``low`` at the peak and back (``None``: leave it).
-    Equals torch ``OneCycleLR`` with ``max_momentum=high, base_momentum=low``.
+    anneals to ``max_lr / div_factor / final_div_factor``; the momentum (SGD) or ``beta_1`` (Adam) moves the
+    opposite way, from ``max_momentum`` down to ``base_momentum`` at the peak and back, unless
+    ``cycle_momentum`` is False. Equals torch ``OneCycleLR`` with the same arguments and defaults.
 
-    ``total_steps`` (batches) defaults to the fit's ``epochs * steps_per_epoch``, read when training starts (seed
-    004: "epochs is the cycle length"); fitting the same callback again starts a new cycle. When the steps per
-    epoch are unknown (a generator, or a dataset of unknown length, without ``steps_per_epoch``), ``fit`` raises
-    `ValueError`. ``dry_run(n)`` / ``plot(n)`` show the cycle over ``n`` steps before training.
+    ``total_steps`` (batches) defaults to the fit's ``epochs * steps_per_epoch``, read when training starts (as
+    keras_one_cycle_clr's ``OneCycle`` takes the fit's epochs as the cycle length); fitting the same callback
+    again starts a new cycle. When the steps per epoch are unknown (a generator, or a dataset of unknown
+    length, without ``steps_per_epoch``), ``fit`` raises `ValueError`. ``dry_run(n)`` / ``plot(n)`` show the
+    cycle over ``n`` steps before training.
     """
 
     def __init__(
@@ -249,22 +252,22 @@ class OneCycle(ScheduleCallback):
         final_div_factor: float = 1e4,
         anneal: str = "cos",
         three_phase: bool = False,
-        momentum: Optional[tuple[float, float]] = (0.95, 0.85),
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+        cycle_momentum: bool = True,
     ) -> None:
-        high, low = _momentum_pair(momentum)
         self._arguments: dict[str, Any] = dict(
             max_lr=max_lr, pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,
-            anneal=anneal, three_phase=three_phase, base_momentum=low, max_momentum=high,
+            anneal=anneal, three_phase=three_phase, base_momentum=base_momentum, max_momentum=max_momentum,
         )
         if total_steps is not None:
             check.integer("total_steps", total_steps, 2)
         # Validate every argument now, with a provisional cycle length until fit supplies the real one.
-        super().__init__(one_cycle(total_steps=total_steps or 1000, **self._arguments), per="batch")
+        provisional = one_cycle(total_steps=total_steps or 1000, **self._arguments)
+        super().__init__(provisional, per="batch", cycle_momentum=cycle_momentum)
         self.total_steps = total_steps
         if total_steps is None:
             self.schedule = None  # known once fit starts
-
-    _momentum_opt_out = "pass momentum=None"
 
     def schedule_for(self, total_steps: Optional[int] = None) -> Schedule:
         """``lrlib.one_cycle`` over ``self.total_steps`` if given, else over ``total_steps`` (the fit's)."""
@@ -279,16 +282,4 @@ class OneCycle(ScheduleCallback):
     def on_train_begin(self, logs: Optional[dict] = None) -> None:
         super().on_train_begin(logs)
         self.schedule = self._active
-
-
-def _momentum_pair(momentum: Optional[tuple[float, float]]) -> tuple[Optional[float], Optional[float]]:
-    """``(high, low)`` from a ``momentum=(high, low)`` argument; ``(None, None)`` for None."""
-    if momentum is None:
-        return None, None
-    if isinstance(momentum, (str, bytes)) or not hasattr(momentum, "__len__") or len(momentum) != 2:
-        raise ValueError(f"momentum must be None or a pair (high, low) with 0 <= low <= high < 1, got {momentum!r}")
-    high, low = momentum
-    check.number("momentum[0]", high, 0.0, 1.0, high_open=True)
-    check.number("momentum[1]", low, 0.0, high)
-    return float(high), float(low)
 

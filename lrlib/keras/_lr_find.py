@@ -19,18 +19,34 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from lrlib.batch_log import BatchLog
-from lrlib.lr_finder import DEFAULT_RULE, RangeTest, RangeTestResult
+from lrlib.lr_finder import RangeTest, RangeTestResult, Sweep
 
 WEIGHT_DECAYS = (0.0, 1e-4, 1e-3, 1e-2)
+
+
+# --------------------------------------------------------------------------- TensorFlow, only when it is there
+
+
+def _tensorflow() -> Any:
+    """The tensorflow module if something imported it already (Keras on its TensorFlow backend, or data that
+    are a ``tf.data.Dataset``), else None. This module never imports TensorFlow itself, so that Keras on the
+    JAX or PyTorch backend works without it; TensorFlow is then only a faster path when it is loaded."""
+    return sys.modules.get("tensorflow")
+
+
+def _is_dataset(x: Any) -> bool:
+    """True for a ``tf.data.Dataset`` (which exists only if TensorFlow is loaded)."""
+    tf = _tensorflow()
+    return tf is not None and isinstance(x, tf.data.Dataset)
 
 
 # --------------------------------------------------------------------------- model and optimizer state
@@ -38,6 +54,9 @@ WEIGHT_DECAYS = (0.0, 1e-4, 1e-3, 1e-2)
 
 def _tf_variable(variable: keras.Variable) -> Any:
     """The plain TensorFlow resource variable behind a Keras variable, or None (distributed, other backend)."""
+    tf = _tensorflow() if keras.backend.backend() == "tensorflow" else None
+    if tf is None:
+        return None
     tf_variable = getattr(variable, "value", None)
     if isinstance(tf_variable, tf.distribute.DistributedValues):
         return None  # a MirroredVariable's handle is its first replica's copy only: raw ops would miss the rest
@@ -53,8 +72,8 @@ def _reader(variable: keras.Variable) -> Callable[[], np.ndarray]:
     tf_variable = _tf_variable(variable)
     if tf_variable is None:
         return variable.numpy
-    handle, dtype = tf_variable.handle, tf_variable.dtype
-    return lambda: tf.raw_ops.ReadVariableOp(resource=handle, dtype=dtype).numpy()
+    handle, dtype, raw_ops = tf_variable.handle, tf_variable.dtype, _tensorflow().raw_ops
+    return lambda: raw_ops.ReadVariableOp(resource=handle, dtype=dtype).numpy()
 
 
 def _writer(variable: keras.Variable) -> Callable[[Any], Any]:
@@ -63,8 +82,8 @@ def _writer(variable: keras.Variable) -> Callable[[Any], Any]:
     tf_variable = _tf_variable(variable)
     if tf_variable is None:
         return variable.assign
-    handle = tf_variable.handle
-    return lambda value: tf.raw_ops.AssignVariableOp(resource=handle, value=value)
+    handle, raw_ops = tf_variable.handle, _tensorflow().raw_ops
+    return lambda value: raw_ops.AssignVariableOp(resource=handle, value=value)
 
 
 class _SavedState:
@@ -207,7 +226,8 @@ def _num_samples(x: Any) -> int:
 
 def _batches_per_epoch(x: Any, batch_size: int | None) -> int:
     """How many batches one pass over `x` gives; ValueError when that cannot be known or is 0."""
-    if isinstance(x, tf.data.Dataset):
+    if _is_dataset(x):
+        tf = _tensorflow()
         n = int(x.cardinality())
         if n in (int(tf.data.INFINITE_CARDINALITY), int(tf.data.UNKNOWN_CARDINALITY)):
             kind = "infinite" if n == int(tf.data.INFINITE_CARDINALITY) else "of unknown length"
@@ -255,7 +275,7 @@ def _cycled_batches(data: Any, batch_size: int) -> Iterator[Any]:
     """Endless batches of `data`: array tuples are sliced with wrap-around (every batch full), a
     ``tf.data.Dataset`` is repeated, a ``PyDataset`` or any other iterable is cycled (a generator's
     batches are kept in memory after their first use)."""
-    if isinstance(data, tf.data.Dataset):
+    if _is_dataset(data):
         return iter(data.repeat())
     if isinstance(data, keras.utils.PyDataset):
         return (data[i] for i in itertools.cycle(range(len(data))))
@@ -277,26 +297,28 @@ def _first(batches: Iterator[Any]) -> Any:
 
 
 class _ValidationLoss:
-    """The mean loss over the next `batches` validation batches, weighted by batch size.
+    """The mean loss over the first `batches` validation batches, weighted by batch size.
 
-    The loss is the model's own ``compute_loss`` (compiled loss plus regularization losses) in inference
-    mode, traced once, so it matches ``model.evaluate``. The batches are cycled and never run dry.
+    The same batches are evaluated after every step, so that the curve moves only because the weights do
+    (``lrlib.torch.lr_find`` does the same), and the data can never run dry. The loss is the model's own
+    ``compute_loss`` (compiled loss plus regularization losses) in inference mode, traced once on
+    TensorFlow, so it matches ``model.evaluate``.
     """
 
     def __init__(self, model: keras.Model, data: Any, batches: int, batch_size: int) -> None:
-        self._batches = _cycled_batches(data, batch_size)
-        self._n = batches
+        self._batches = list(itertools.islice(_cycled_batches(data, batch_size), batches))
 
-        @tf.function(reduce_retracing=True)
         def loss(x: Any, y: Any, sample_weight: Any) -> Any:
             y_pred = model(x, training=False)
-            return model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+            loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+            return keras.ops.stop_gradient(loss)  # an evaluation (on PyTorch, no graph to keep)
 
-        self._loss = loss
+        tf = _tensorflow() if keras.backend.backend() == "tensorflow" else None
+        self._loss = loss if tf is None else tf.function(loss, reduce_retracing=True)  # traced once on TF
 
     def __call__(self) -> float:
         total = count = 0.0
-        for batch in itertools.islice(self._batches, self._n):
+        for batch in self._batches:
             x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(tuple(batch))
             n = _num_samples(x)
             total += float(self._loss(x, y, sample_weight)) * n
@@ -310,10 +332,10 @@ class _ValidationLoss:
 class LRRangeTest(keras.callbacks.Callback):
     """Run an LR range test inside ``model.fit``: each batch trains with the next LR of the sweep.
 
-    The LR grows from `start_lr` to `end_lr` over `num_iter` optimizer steps (``mode="exp"`` or
-    ``"linear"``); the loss of each step is recorded (the batch's own loss, or with `validation_data` the
-    mean loss on the next `batches_per_val` validation batches, cycled). Training stops when the sweep is
-    done or diverged (see :class:`~lrlib.lr_finder.RangeTest` for `smooth`, `diverge` and `rule`), then
+    The LR follows the `~lrlib.Sweep` ``sweep`` (``start_lr``, ``end_lr``, ``num_iter`` are shortcuts for its
+    fields, as in `lr_find`); the loss of each step is recorded (the batch's own loss, or with
+    `validation_data` the mean loss on the same first `validation_batches` validation batches, as
+    ``lrlib.torch.lr_find`` does). Training stops when the sweep is done or diverged, then
     every model variable and every optimizer variable is put back exactly as it was when training began
     (kept in memory). An LR schedule on the optimizer is swapped out for the sweep and restored.
     Read the outcome with :meth:`result`. With ``gradient_accumulation_steps=k`` on the optimizer, a step
@@ -325,28 +347,23 @@ class LRRangeTest(keras.callbacks.Callback):
 
     def __init__(
         self,
-        start_lr: float = 1e-7,
-        end_lr: float = 10.0,
-        num_iter: int = 100,
+        start_lr: float | None = None,
+        end_lr: float | None = None,
+        num_iter: int | None = None,
         *,
-        mode: str = "exp",
-        smooth: float = 0.98,
-        diverge: float | None = 1.0,
-        rule: str = DEFAULT_RULE,
+        sweep: Sweep | None = None,
         validation_data: Any = None,
-        batches_per_val: int = 5,
+        validation_batches: int = 5,
         val_batch_size: int = 32,
     ) -> None:
         super().__init__()
-        self._sweep_args: dict[str, Any] = dict(
-            start_lr=start_lr, end_lr=end_lr, num_iter=num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule
-        )
-        self.sweep = RangeTest(**self._sweep_args)  # checks the arguments now, not at fit time
-        for name, value in (("batches_per_val", batches_per_val), ("val_batch_size", val_batch_size)):
+        self._plan = (sweep or Sweep()).with_shortcuts(start_lr, end_lr, num_iter)  # checked now, not at fit
+        self.sweep: RangeTest = self._plan.range_test()
+        for name, value in (("validation_batches", validation_batches), ("val_batch_size", val_batch_size)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         self.validation_data = validation_data
-        self.batches_per_val = int(batches_per_val)
+        self.validation_batches = int(validation_batches)
         self.val_batch_size = int(val_batch_size)
         self._exit: contextlib.ExitStack | None = None
 
@@ -357,7 +374,7 @@ class LRRangeTest(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         _check_can_sweep(self.model)
         self.restore()  # a callback reused without finishing its last run
-        self.sweep = RangeTest(**self._sweep_args)
+        self.sweep = self._plan.range_test()
         self._exit = contextlib.ExitStack()
         saved = _SavedState(self.model)  # before the LR swap, so the original LR variable is the one saved
         self._exit.callback(saved.restore)
@@ -366,7 +383,7 @@ class LRRangeTest(keras.callbacks.Callback):
         self._val_loss = (
             None
             if self.validation_data is None
-            else _ValidationLoss(self.model, self.validation_data, self.batches_per_val, self.val_batch_size)
+            else _ValidationLoss(self.model, self.validation_data, self.validation_batches, self.val_batch_size)
         )
         self._pending: list[float] = []  # batch losses of the current (accumulated) step
         optimizer = self.model.optimizer
@@ -429,7 +446,7 @@ def _build_from_data(model: keras.Model, x: Any, batch_size: int) -> None:
     """Build an unbuilt model by calling it on the first inputs of `x`, without consuming a generator."""
     if model.built:
         return
-    if isinstance(x, tf.data.Dataset):
+    if _is_dataset(x):
         sample = next(iter(x.take(1)))
         inputs = keras.utils.unpack_x_y_sample_weight(tuple(sample))[0] if isinstance(sample, (tuple, list)) else sample
     elif isinstance(x, keras.utils.PyDataset):
@@ -446,17 +463,14 @@ def lr_find(
     x: Any,
     y: Any = None,
     batch_size: int = 32,
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_iter: int = 100,
+    start_lr: float | None = None,
+    end_lr: float | None = None,
+    num_iter: int | None = None,
     *,
+    sweep: Sweep | None = None,
     validation_data: Any = None,
-    batches_per_val: int = 5,
+    validation_batches: int = 5,
     steps_per_epoch: int | None = None,
-    mode: str = "exp",
-    smooth: float = 0.98,
-    diverge: float | None = 1.0,
-    rule: str = DEFAULT_RULE,
     shuffle: bool = True,
     verbose: int | str = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -477,14 +491,14 @@ def lr_find(
     single-device sweep (tested on two logical CPUs). Multi-worker strategies are not tested.
     """
     callback = LRRangeTest(
-        start_lr, end_lr, num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule,
-        validation_data=validation_data, batches_per_val=batches_per_val, val_batch_size=batch_size,
+        start_lr, end_lr, num_iter, sweep=sweep, validation_data=validation_data,
+        validation_batches=validation_batches, val_batch_size=batch_size,
     )  # fmt: skip
     if getattr(model, "optimizer", None) is None:
         raise ValueError("the model has no optimizer: compile it (model.compile(optimizer, loss)) before lr_find")
-    batches = num_iter * (model.optimizer.gradient_accumulation_steps or 1)
+    batches = callback.num_iter * (model.optimizer.gradient_accumulation_steps or 1)
     arrays = _is_arrays(x)
-    if steps_per_epoch is None and not (arrays or isinstance(x, (tf.data.Dataset, keras.utils.PyDataset))):
+    if steps_per_epoch is None and not (arrays or _is_dataset(x) or isinstance(x, keras.utils.PyDataset)):
         steps_per_epoch = batches  # a generator: one long epoch
     epochs = epochs_for_sweep(batches, x, batch_size, steps_per_epoch)
     _build_from_data(model, x, batch_size)
@@ -554,7 +568,7 @@ def weight_decay_grid(
     Each sweep trains with the optimizer's real decoupled ``weight_decay`` (``w -= lr * wd * w`` every
     step, Keras 3's implementation for every optimizer; keras_one_cycle_clr's grid set Keras 2's ``decay``, which is
     LR decay). The optimizer's own ``weight_decay`` is put back afterwards. `lr_find_options` go to
-    :func:`lr_find` (e.g. ``validation_data`` and ``batches_per_val``: weight decay shows on held-out loss;
+    :func:`lr_find` (e.g. ``validation_data`` and ``validation_batches``: weight decay shows on held-out loss;
     ``shuffle=False`` makes the sweeps see the same batches).
     """
     if getattr(model, "optimizer", None) is None:

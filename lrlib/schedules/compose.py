@@ -43,7 +43,7 @@ def warmup(schedule: ScheduleLike, steps: int, start_lr: float = 0.0) -> Formula
 
     Example:
         >>> s = warmup(lambda t: 0.1, steps=4)
-        >>> [s(t) for t in range(6)]
+        >>> [round(s(t), 6) for t in range(6)]
         [0.0, 0.025, 0.05, 0.075, 0.1, 0.1]
     """
     schedule = as_schedule(schedule)  # already done by @constructor; this tells type checkers

@@ -126,6 +126,32 @@ def cyclic(
     scale_mode)`` without ``decay_every``. Given ``base_momentum`` and ``max_momentum``, the momentum cycles
     inversely, ``max_momentum - (max_momentum - base_momentum) * h * scale * peak``, as torch's
     ``cycle_momentum=True`` does; without them ``has_momentum`` is False.
+
+    Args:
+        base_lr: The bottom of each cycle, > 0.
+        max_lr: The top of the first cycle, > base_lr.
+        step_size: The steps from bottom to top, >= 1.
+        step_size_down: The steps from top to bottom (default ``step_size``), >= 1.
+        mode: ``"triangular"``, ``"triangular2"`` or ``"exp_range"``.
+        gamma: ``exp_range``'s decay per step, in (0, 1]; 1.0 for the other modes.
+        base_momentum: The momentum at the top of a cycle, or None (with ``max_momentum``) for no momentum.
+        max_momentum: The momentum at the bottom of a cycle.
+        scale_fn: A custom amplitude function (see above), or None.
+        scale_mode: ``"cycle"`` or ``"iterations"``: what ``scale_fn`` receives.
+        decay_every: Decay the peak every this many cycles, or None.
+        decay: The peak's decay (see above).
+        decay_type: ``"exp"`` or ``"linear"``.
+
+    Returns:
+        The `Schedule` (with ``.momentum`` when both momenta are given).
+
+    Raises:
+        ValueError: If an argument is out of range or unused by the chosen mode; the message names it.
+
+    Example:
+        >>> s = cyclic(0.01, 0.1, step_size=2)
+        >>> [round(s(t), 6) for t in range(5)]
+        [0.01, 0.055, 0.1, 0.055, 0.01]
     """
     check.positive("base_lr", base_lr)
     check.number("max_lr", max_lr, base_lr, low_open=True)

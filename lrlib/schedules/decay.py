@@ -22,7 +22,21 @@ def linear_curve(xp: Any, start: float, end: float, fraction: Any) -> Any:
 
 @constructor
 def constant(lr: float) -> Formulas:
-    """The same learning rate at every step: ``lr``."""
+    """The same learning rate at every step: ``lr``.
+
+    Args:
+        lr: The learning rate, > 0.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range; the message names it and its range.
+
+    Example:
+        >>> constant(0.1)(1000)
+        0.1
+    """
     check.positive("lr", lr)
     return Formulas(lambda t, xp: lr + 0.0 * t)
 
@@ -64,7 +78,22 @@ def multistep(lr: float, milestones: Sequence[int], gamma: float = 0.1) -> Formu
 
     Equals torch ``MultiStepLR(milestones, gamma)``, d2l's multi-factor scheduler, and Keras
     ``PiecewiseConstantDecay(boundaries=[m - 1 for m in milestones], values=[lr * gamma**i ...])``
-    (Keras switches value *after* a boundary step). ``milestones`` must be strictly increasing integers >= 1.
+    (Keras switches value *after* a boundary step).
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+        milestones: The steps at which to decay, strictly increasing integers >= 1.
+        gamma: The factor applied at each milestone, > 0.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range; the message names it and its range.
+
+    Example:
+        >>> [round(multistep(0.1, milestones=[2, 4], gamma=0.5)(t), 6) for t in range(6)]
+        [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
     """
     check.positive("lr", lr)
     check.increasing_integers("milestones", milestones, 1)
@@ -86,6 +115,20 @@ def exponential(lr: float, gamma: float) -> Formulas:
 
     Equals torch ``ExponentialLR(gamma)`` and Keras ``ExponentialDecay(lr, decay_steps=1, decay_rate=gamma)``.
     ``gamma > 1`` grows the learning rate, as an LR range test does.
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+        gamma: The factor applied every step, > 0.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range; the message names it and its range.
+
+    Example:
+        >>> [round(exponential(0.1, gamma=0.5)(t), 6) for t in range(3)]
+        [0.1, 0.05, 0.025]
     """
     check.positive("lr", lr)
     check.positive("gamma", gamma)
@@ -94,7 +137,21 @@ def exponential(lr: float, gamma: float) -> Formulas:
 
 @constructor
 def square_root(lr: float) -> Formulas:
-    """Inverse square-root decay: ``lr / sqrt(t + 1)``. Equals d2l's ``SquareRootScheduler(lr)``."""
+    """Inverse square-root decay: ``lr / sqrt(t + 1)``. Equals d2l's ``SquareRootScheduler(lr)``.
+
+    Args:
+        lr: The learning rate at step 0, > 0.
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range; the message names it and its range.
+
+    Example:
+        >>> square_root(0.1)(3)
+        0.05
+    """
     check.positive("lr", lr)
     return Formulas(lambda t, xp: lr * xp.power(t + 1.0, -0.5))
 
@@ -105,6 +162,21 @@ def factor(lr: float, factor: float, min_lr: float = 1e-7) -> Formulas:
 
     Equals d2l's ``FactorScheduler(factor, stop_factor_lr=min_lr, base_lr=lr)`` called at t = 0, 1, 2, ...
     (d2l multiplies before returning, so even step 0 is already decayed once).
+
+    Args:
+        lr: The base learning rate, > 0.
+        factor: The factor applied every step, in (0, 1].
+        min_lr: The floor, in [0, lr].
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range; the message names it and its range.
+
+    Example:
+        >>> [round(factor(0.1, factor=0.5, min_lr=0.02)(t), 6) for t in range(4)]
+        [0.05, 0.025, 0.02, 0.02]
     """
     check.positive("lr", lr)
     check.number("factor", factor, 0.0, 1.0, low_open=True)
@@ -218,6 +290,24 @@ def cosine(
     climbs back up along the cosine; lrlib holds ``final_lr``, as d2l and Keras do); Keras
     ``CosineDecay(lr, decay_steps=T, alpha=final_lr / lr)``, or with warm-up
     ``CosineDecay(warmup_start_lr, T - w, alpha=final_lr / lr, warmup_target=lr, warmup_steps=w)``.
+
+    Args:
+        lr: The peak learning rate (at step ``w``), > 0.
+        total_steps: ``T``, the step at which the annealing ends, >= 1.
+        final_lr: The learning rate from step ``T`` on, in [0, lr].
+        warmup_steps: ``w``, the length of the linear warm-up, in [0, T - 1].
+        warmup_start_lr: The learning rate at step 0 when there is a warm-up, in [0, lr].
+
+    Returns:
+        The `Schedule`.
+
+    Raises:
+        ValueError: If an argument is out of range; the message names it and its range.
+
+    Example:
+        >>> s = cosine(0.1, total_steps=10, warmup_steps=2)
+        >>> [round(s(t), 6) for t in (0, 1, 2, 6, 10, 20)]
+        [0.0, 0.05, 0.1, 0.05, 0.0, 0.0]
     """
     check.positive("lr", lr)
     check.integer("total_steps", total_steps, 1)

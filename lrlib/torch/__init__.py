@@ -27,4 +27,4 @@ _EXPORTS = {
     "lr_trace": "_trace",
 }
 __all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, requires={"torch": "torch"})

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lrlib.lr_finder import DEFAULT_RULE, RangeTest, RangeTestResult
+from lrlib.lr_finder import RangeTestResult, Sweep
 from lrlib.torch import _distributed
 
 Batch = Any
@@ -27,28 +27,26 @@ def lr_find(
     loss_fn: LossFn | None,
     optimizer: torch.optim.Optimizer,
     loader: Iterable[Batch],
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    num_iter: int = 100,
+    start_lr: float | None = None,
+    end_lr: float | None = None,
+    num_iter: int | None = None,
     *,
-    mode: str = "exp",
-    smooth: float = 0.98,
-    diverge: float | None = 1.0,
-    rule: str = DEFAULT_RULE,
+    sweep: Sweep | None = None,
     batch_fn: Callable[[Batch], tuple[Any, Any]] | None = None,
     step_fn: Callable[[nn.Module, Batch], torch.Tensor] | None = None,
     accumulation_steps: int = 1,
     autocast: torch.dtype | None = None,
     grad_scaler: torch.amp.GradScaler | None = None,
-    val_loader: Iterable[Batch] | None = None,
-    val_batches: int = 4,
+    validation_data: Iterable[Batch] | None = None,
+    validation_batches: int = 5,
     progress: bool = True,
 ) -> RangeTestResult:
     """Run an LR range test on `model` and return its :class:`~lrlib.lr_finder.RangeTestResult`.
 
-    Each of up to `num_iter` optimizer steps trains with the next LR of the sweep from `start_lr` to
-    `end_lr` (``mode="exp"`` or ``"linear"``), set on every parameter group; the sweep stops early when
-    the loss diverges (see :class:`~lrlib.lr_finder.RangeTest` for `smooth`, `diverge` and `rule`).
+    Each of up to ``num_iter`` optimizer steps trains with the next LR of the `~lrlib.Sweep` ``sweep``
+    (default ``lrlib.Sweep()``: 1e-7 to 10 in 100 exponential steps), set on every parameter group; the sweep
+    stops early when the loss diverges. ``start_lr``, ``end_lr`` and ``num_iter``, torch-lr-finder's
+    keywords, are shortcuts that replace those fields of ``sweep``.
     Afterwards the parameters, buffers, gradients and train/eval flags of `model`, the state of
     `optimizer` (and of `grad_scaler`) and the torch random-number state are exactly what they were
     before, whether the sweep finished, diverged, raised or was interrupted: the copies are kept in
@@ -62,9 +60,10 @@ def lr_find(
 
     `accumulation_steps` batches are accumulated per optimizer step (each loss divided by it; the recorded
     loss is their mean). `autocast` (a dtype such as ``torch.bfloat16``) runs the forward pass under
-    ``torch.autocast``; pass a `grad_scaler` for float16. With `val_loader` the recorded loss is the mean
-    loss on the same first `val_batches` batches of it, evaluated after every step (Smith's variant: slower,
-    less noisy). `progress` shows a tqdm bar (on rank 0 only, in a process group).
+    ``torch.autocast``; pass a `grad_scaler` for float16. With `validation_data` the recorded loss is the
+    mean loss on the same first `validation_batches` batches of it, evaluated after every step (Smith's
+    variant: slower, less noisy), as in ``lrlib.keras.lr_find``. `progress` shows a tqdm bar (on rank 0
+    only, in a process group).
 
     Inside a ``torch.distributed`` process group (a ``DistributedDataParallel`` job under ``torchrun``),
     call it on every rank, each with its own shard of the data: the loss recorded at each step, training
@@ -79,13 +78,13 @@ def lr_find(
     Raises ``ValueError`` for bad arguments, an empty loader, a model without trainable parameters, or a
     non-finite loss at the very first step; the state is restored in every case.
     """
-    test = RangeTest(start_lr, end_lr, num_iter, mode=mode, smooth=smooth, diverge=diverge, rule=rule)
-    _check_arguments(model, loss_fn, optimizer, step_fn, accumulation_steps, val_batches)
+    test = (sweep or Sweep()).with_shortcuts(start_lr, end_lr, num_iter).range_test()
+    _check_arguments(model, loss_fn, optimizer, step_fn, accumulation_steps, validation_batches)
     device = next(model.parameters()).device
     compute_loss = _loss_computer(model, loss_fn, batch_fn, step_fn, device, autocast)
     with _restored(model, optimizer, grad_scaler):
         batches = _cycle(loader, "loader")
-        val_set = _first_batches(val_loader, val_batches) if val_loader is not None else None
+        val_set = None if validation_data is None else _first_batches(validation_data, validation_batches)
         model.train()
         with _progress_bar(test.num_iter, progress and _distributed.is_main()) as bar:
             for i in range(test.num_iter):
@@ -109,7 +108,7 @@ def _check_arguments(
     optimizer: torch.optim.Optimizer,
     step_fn: Callable | None,
     accumulation_steps: int,
-    val_batches: int,
+    validation_batches: int,
 ) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -121,8 +120,8 @@ def _check_arguments(
         raise ValueError("pass loss_fn, or step_fn(model, batch) -> loss")
     if isinstance(accumulation_steps, bool) or not isinstance(accumulation_steps, int) or accumulation_steps < 1:
         raise ValueError(f"accumulation_steps must be an integer >= 1, got {accumulation_steps!r}")
-    if isinstance(val_batches, bool) or not isinstance(val_batches, int) or val_batches < 1:
-        raise ValueError(f"val_batches must be an integer >= 1, got {val_batches!r}")
+    if isinstance(validation_batches, bool) or not isinstance(validation_batches, int) or validation_batches < 1:
+        raise ValueError(f"validation_batches must be an integer >= 1, got {validation_batches!r}")
 
 
 # --------------------------------------------------------------------------- state
@@ -197,7 +196,7 @@ def _first_batches(loader: Iterable[Batch], n: int) -> list[Batch]:
         if len(batches) == n:
             break
     if not batches:
-        raise ValueError("val_loader yielded no batches: it is empty")
+        raise ValueError("validation_data yielded no batches: it is empty")
     return batches
 
 

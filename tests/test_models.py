@@ -58,3 +58,32 @@ def test_keras_lenet_trains_on_the_numpy_data():
     before = net.evaluate(x_train[:256], y_train[:256], verbose=0)[0]
     net.fit(x_train[:256], y_train[:256], batch_size=32, epochs=3, verbose=0, shuffle=False)
     assert net.evaluate(x_train[:256], y_train[:256], verbose=0)[0] < before
+
+
+def test_keras_resnet_has_batch_norm_residual_blocks_and_seeded_weights():
+    keras = pytest.importorskip("keras")
+
+    net = models.resnet_keras(0)
+    assert tuple(net(np.zeros((2, 28, 28, 1), "float32")).shape) == (2, 10)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds.count("Add") == 2 and kinds.count("BatchNormalization") == 6
+    assert net.count_params() == 19_994
+    same = models.resnet_keras(0).get_weights()
+    assert all(np.array_equal(u, v) for u, v in zip(net.get_weights(), same))
+    assert not np.array_equal(net.get_weights()[0], models.resnet_keras(1).get_weights()[0])
+    assert models.resnet_keras(0, width=8).count_params() < net.count_params()
+    with pytest.raises(ValueError, match="width must be a positive integer"):
+        models.resnet_keras(0, width=0)
+
+
+def test_keras_resnet_learns_the_digits_in_two_epochs():
+    keras = pytest.importorskip("keras")
+    from lrlib import data
+
+    (x_train, y_train), (x_test, y_test) = data.load("digits", framework="numpy")
+    keras.utils.set_random_seed(0)
+    net = models.resnet_keras(0)
+    net.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    net.fit(x_train, y_train, batch_size=32, epochs=2, verbose=0)
+    assert net.evaluate(x_test, y_test, verbose=0)[1] > 0.5

@@ -40,13 +40,25 @@ def concatenate_histories(histories: Sequence[Any], reindex_epoch: bool = True) 
 
 
 def plot_history(
-    history: Any, metrics: Sequence[str] = ("loss",), lr: bool | None = None, axes: Any = None, logy: bool = False
+    history: Any,
+    metrics: Sequence[str] = ("loss",),
+    lr: bool | None = None,
+    axes: Any = None,
+    logy: bool = False,
+    batch_lr: Sequence[float] | None = None,
 ) -> Any:
     """Training and validation curves against the epoch, and the learning rate in a second panel.
 
     Plots each of ``metrics`` and its ``val_`` counterpart when present. ``lr=None`` adds the LR panel when the
-    history has a ``learning_rate`` (or ``lr``) entry, as `lrlib.keras.ScheduleCallback` records. ``axes``: one
-    axes, or two when the LR panel is drawn. Returns the axes drawn on.
+    history has a ``learning_rate`` (or ``lr``) entry, as `lrlib.keras.ScheduleCallback` records (one value
+    per epoch: the LR of its last batch). ``batch_lr``, the LR of every training batch (for example
+    ``callback.batch_log.column("lr")`` of each fit, concatenated), draws the LR panel per batch instead, on
+    the same epoch axis (batch ``i`` of ``n`` per epoch at ``i / n``), so warm-ups and restarts within an
+    epoch show. ``axes``: one axes, or two when the LR panel is drawn. Returns the axes drawn on.
+
+    Raises:
+        ValueError: unknown metrics, ``lr=True`` without LRs, ``batch_lr`` with ``lr=False`` or not a whole
+            number of batches per epoch, or the wrong number of axes.
     """
     import matplotlib.pyplot as plt
 
@@ -55,9 +67,12 @@ def plot_history(
     if not metrics or missing:
         raise ValueError(f"metrics must name entries of the history {sorted(values)}, got {list(metrics)!r}")
     lr_name = next((name for name in ("learning_rate", "lr") if name in values), None)
-    if lr and lr_name is None:
+    if batch_lr is not None and lr is False:
+        raise ValueError("batch_lr is given but lr=False: pass one or the other")
+    if lr and lr_name is None and batch_lr is None:
         raise ValueError("lr=True but the history has no 'learning_rate' or 'lr' entry")
-    show_lr = lr_name is not None if lr is None else bool(lr)
+    show_lr = (lr_name is not None or batch_lr is not None) if lr is None else bool(lr)
+    lr_x, lr_y = _lr_curve(values, lr_name, epochs, batch_lr) if show_lr else (None, None)
     panels = 2 if show_lr else 1
     if axes is None:
         _, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.2), squeeze=False)
@@ -73,11 +88,28 @@ def plot_history(
     axes[0].set(xlabel="epoch", yscale="log" if logy else "linear")
     axes[0].grid(alpha=0.3)
     axes[0].legend(fontsize="small")
-    if show_lr and lr_name is not None:
-        axes[1].plot(epochs, values[lr_name], color="tab:gray")
-        axes[1].set(xlabel="epoch", ylabel="learning rate")
+    if show_lr:
+        axes[1].plot(lr_x, lr_y, color="tab:gray")
+        axes[1].set(xlabel="epoch", ylabel="learning rate" + (" (per batch)" if batch_lr is not None else ""))
         axes[1].grid(alpha=0.3)
     return axes
+
+
+def _lr_curve(
+    values: dict[str, list[float]], lr_name: str | None, epochs: list[int], batch_lr: Sequence[float] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, lr)`` for the LR panel: per epoch from the history, or per batch on the epoch axis."""
+    if batch_lr is None:
+        return np.asarray(epochs, dtype=float), np.asarray(values[lr_name], dtype=float)
+    lrs = np.asarray(batch_lr, dtype=float).ravel()
+    count = len(epochs)
+    if count == 0 or len(lrs) == 0 or len(lrs) % count:
+        raise ValueError(
+            f"batch_lr must hold the same whole number of batches for each of the {count} epochs, "
+            f"got {len(lrs)} values"
+        )
+    per_epoch = len(lrs) // count
+    return epochs[0] + np.arange(len(lrs)) / per_epoch, lrs
 
 
 def _metrics(history: Any, index: int) -> tuple[dict[str, list[float]], list[int]]:

@@ -20,7 +20,7 @@ whose median suggestion over the seeds lies in the band, the seeds in band, the 
 best)|`` and the validation loss at the suggestion relative to the best (the ground truth's mean curve,
 interpolated in log LR between grid points; infinite where a neighbouring grid LR diverged).
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_lr_suggestion.py collect --json build/lr_suggestion.json
+    OMP_NUM_THREADS=1 python benchmarks/bench_lr_suggestion.py collect --json build/lr_suggestion.json  # 852 s
     python benchmarks/bench_lr_suggestion.py report --json build/lr_suggestion.json
 """
 
@@ -277,7 +277,9 @@ def report(collected: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["collect", "report"])
+    parser.add_argument("command", nargs="?", default="collect", choices=["collect", "report"],
+                        help="collect: measure, write --json and report (default; ~15 min on one core); "
+                        "report: print the tables of an earlier collect")
     parser.add_argument("--json", type=Path, default=Path("build/lr_suggestion.json"))
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)

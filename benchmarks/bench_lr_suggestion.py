@@ -20,7 +20,7 @@ whose median suggestion over the seeds lies in the band, the seeds in band, the 
 best)|`` and the validation loss at the suggestion relative to the best (the ground truth's mean curve,
 interpolated in log LR between grid points; infinite where a neighbouring grid LR diverged).
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_lr_suggestion.py collect --json build/lr_suggestion.json  # 852 s
+    OMP_NUM_THREADS=1 python benchmarks/bench_lr_suggestion.py collect --json build/lr_suggestion.json  # 852 s, loaded machine
     python benchmarks/bench_lr_suggestion.py report --json build/lr_suggestion.json
 """
 

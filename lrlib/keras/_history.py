@@ -100,6 +100,7 @@ def _lr_curve(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(x, lr)`` for the LR panel: per epoch from the history, or per batch on the epoch axis."""
     if batch_lr is None:
+        assert lr_name is not None  # plot_history draws the LR panel only when one of the two is there
         return np.asarray(epochs, dtype=float), np.asarray(values[lr_name], dtype=float)
     lrs = np.asarray(batch_lr, dtype=float).ravel()
     count = len(epochs)

@@ -75,13 +75,13 @@ def hook_seconds(model: keras.Model, steps: int) -> float:
 
 
 def main() -> None:
-    (x, y), _ = lrlib.data.arrays("digits")
+    (x, y), _ = lrlib.course.data.arrays("digits")
     x = np.asarray(x)[..., None]
     y = np.asarray(y)
     print(f"data: offline digits, {len(x)} training images, batch {BATCH}, {EPOCHS} epochs per fit, median of {ROUNDS}")
     keras.utils.set_random_seed(0)
     compare("MLP", mlp(), x, y)
-    compare("LeNet", lrlib.models.lenet_keras(seed=0), x, y)
+    compare("LeNet", lrlib.course.models.lenet_keras(seed=0), x, y)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 The core (``lrlib.schedules``, ``lrlib.lr_finder``) needs only numpy. Framework adapters live in
 ``lrlib.torch`` and ``lrlib.keras`` and import their framework when first used, so ``import lrlib``
-never imports torch, TensorFlow or Keras.
+never imports torch, TensorFlow or Keras. ``lrlib.course`` holds the course's own helpers (datasets, models,
+a training loop, plots of results), kept apart: nothing in the library imports it.
 """
 
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 from lrlib._lazy import lazy_exports
 
 if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled out for type checkers and IDEs
-    from lrlib import batch_log, data, explorer, keras, lr_finder, models, plot, schedules, tf1, toy, torch
+    from lrlib import batch_log, course, keras, lr_finder, plot, schedules, torch
     from lrlib.lr_finder import RangeTest, RangeTestResult, Sweep
     from lrlib.schedules import (
         Formulas,
@@ -66,7 +67,7 @@ _SCHEDULES = [
     "from_config",
 ]
 _RANGE_TEST = ["Sweep", "RangeTest", "RangeTestResult"]
-_SUBMODULES = ["schedules", "lr_finder", "batch_log", "data", "models", "plot", "explorer", "toy", "tf1", "torch", "keras"]
+_SUBMODULES = ["schedules", "lr_finder", "batch_log", "plot", "torch", "keras", "course"]
 
 __all__ = _SCHEDULES + _RANGE_TEST + _SUBMODULES
 __getattr__, __dir__ = lazy_exports(

@@ -540,7 +540,7 @@ def build(root: Path = ROOT, sphinx_args: list[str] | None = None, jobs: int = 1
     if problems:
         _report(problems)
         return 1
-    # A page cannot run widgets: lrlib shows its static figures instead (see lrlib/_display.py).
+    # A page cannot run widgets: lrlib shows its static figures instead (see lrlib/course/_display.py).
     os.environ["LRLIB_INTERACTIVE"] = "0"
     if jobs > 1 and not execute_uncached(load_book(root), root, jobs):
         print("book: a notebook failed; nothing was built", file=sys.stderr)

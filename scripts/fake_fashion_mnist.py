@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lrlib.data import _digits
+from lrlib.course.data import _digits
 
 SIZES = {"train": 60_000, "t10k": 10_000}
 

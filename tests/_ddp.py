@@ -26,7 +26,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 import lrlib
-import lrlib.data
+import lrlib.course.data
 import lrlib.torch
 
 BATCH = 32
@@ -80,7 +80,7 @@ def _run_rank(rank: int, worker, args, world_size: int, port: int, out: str, tim
 
 def shard(rank: int, world_size: int, batch: int = BATCH) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """This rank's batches of the digits training set (every `world_size`-th example, as DistributedSampler)."""
-    (x, y), _ = lrlib.data.arrays("digits")
+    (x, y), _ = lrlib.course.data.arrays("digits")
     x = torch.from_numpy(np.ascontiguousarray(x[rank::world_size])).flatten(1)
     y = torch.from_numpy(np.ascontiguousarray(y[rank::world_size]))
     n = len(y) // batch * batch

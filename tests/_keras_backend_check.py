@@ -54,7 +54,7 @@ def main() -> None:
         np.testing.assert_allclose(callback.batch_log.lrs, expected, rtol=1e-12)
         if callback.schedule_for(STEPS).has_momentum:
             np.testing.assert_allclose(callback.batch_log.momenta, callback.schedule_for(STEPS).momentum(np.arange(STEPS)))
-    lrlib.keras.plot_history(lrlib.keras.concatenate_histories([history, history]))
+    lrlib.course.plot_history(lrlib.course.concatenate_histories([history, history]))
 
     net = model(keras.optimizers.SGD(0.01, momentum=0.9))
     before = [v.numpy().copy() for v in net.variables]

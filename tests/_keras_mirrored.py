@@ -23,7 +23,7 @@ tf.config.set_logical_device_configuration(
 
 import keras  # noqa: E402
 
-import lrlib.data  # noqa: E402
+import lrlib.course.data  # noqa: E402
 import lrlib.keras  # noqa: E402
 
 SWEEP = dict(batch_size=64, start_lr=1e-4, end_lr=30.0, num_iter=50, shuffle=False)
@@ -58,7 +58,7 @@ def run(strategy: tf.distribute.Strategy, data, validation: bool) -> dict:
 
 
 def main(out: str) -> None:
-    (x, y), _ = lrlib.data.arrays("digits")
+    (x, y), _ = lrlib.course.data.arrays("digits")
     data = (x.reshape(len(x), -1)[:1024], y[:1024])
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     runs = {f"{name}-{'val' if validation else 'train'}": run(strategy, data, validation)

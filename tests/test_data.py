@@ -1,4 +1,4 @@
-"""lrlib.data: Fashion-MNIST through torchvision against a local HTTP server, the offline digits, and `load`."""
+"""lrlib.course.data: Fashion-MNIST through torchvision against a local HTTP server, the offline digits, and `load`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lrlib import data
+from lrlib.course import data
 
 FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
          "t10k-labels-idx1-ubyte.gz")
@@ -254,7 +254,7 @@ def test_digits_upsampling_equals_torch_bilinear_interpolation():
     images = load_digits().images[:20] / 16.0
     reference = torch.nn.functional.interpolate(torch.tensor(images)[:, None], size=(28, 28), mode="bilinear",
                                                 align_corners=False)[:, 0].numpy()
-    from lrlib.data import _digits
+    from lrlib.course.data import _digits
 
     np.testing.assert_allclose(_digits.resize(images), reference, atol=1e-12)
 

@@ -1,4 +1,4 @@
-"""lrlib.explorer and the live-front-end detection: sliders in JupyterLab, a static figure everywhere else."""
+"""lrlib.course.explorer and the live-front-end detection: sliders in JupyterLab, a static figure everywhere else."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import lrlib  # noqa: E402
-from lrlib import _display, explorer  # noqa: E402
+from lrlib.course import _display, explorer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

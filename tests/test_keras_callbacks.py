@@ -23,9 +23,8 @@ from lrlib.keras import (  # noqa: E402
     CyclicLR,
     OneCycle,
     ScheduleCallback,
-    concatenate_histories,
-    plot_history,
 )
+from lrlib.course import concatenate_histories  # noqa: E402
 
 GRADIENT = 2.0  # d loss / d w for the one-weight model below
 W0 = 1.0
@@ -374,7 +373,7 @@ def test_assigning_momentum_after_compilation_is_real():
     np.testing.assert_allclose(trace.weights, expected, rtol=1e-5)
 
 
-# ---------------------------------------------------------------------- histories
+# ------------------------------------------- histories of successive fits, joined (a course helper)
 
 def test_concatenate_histories():
     model = small_model(SGD(0.01))
@@ -392,22 +391,6 @@ def test_concatenate_histories():
     for bad in ([], first, [first, 3], [{"loss": [1.0], "val_loss": []}]):
         with pytest.raises(ValueError, match="histories"):
             concatenate_histories(bad)
-
-
-def test_plot_history():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    history = {"loss": [3.0, 2.0, 1.5], "val_loss": [3.5, 2.5, 2.0], "learning_rate": [0.1, 0.05, 0.01]}
-    axes = plot_history(history)
-    assert len(axes) == 2
-    np.testing.assert_array_equal(axes[0].get_lines()[1].get_ydata(), history["val_loss"])
-    np.testing.assert_array_equal(axes[1].get_lines()[0].get_ydata(), history["learning_rate"])
-    assert len(plot_history({"loss": [1.0, 0.5]})) == 1
-    with pytest.raises(ValueError, match="metrics"):
-        plot_history(history, metrics=("accuracy",))
-    with pytest.raises(ValueError, match="lr"):
-        plot_history({"loss": [1.0]}, lr=True)
 
 
 # --- the open schedule contract ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""lrlib.keras.plot_history draws the LR panel per batch when given the batches' LRs."""
+"""lrlib.course.plot_history: losses and LR per epoch, and the LR panel per batch when given the batches' LRs."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
 
-from lrlib.keras import concatenate_histories, plot_history  # noqa: E402
+from lrlib.course import concatenate_histories, plot_history  # noqa: E402
 
 
 def joined_cycles():
@@ -44,3 +44,16 @@ def test_batch_lr_alone_adds_the_panel_to_a_history_without_lrs():
 def test_bad_batch_lr_is_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         plot_history(joined_cycles(), **kwargs)
+
+
+def test_plot_history():
+    history = {"loss": [3.0, 2.0, 1.5], "val_loss": [3.5, 2.5, 2.0], "learning_rate": [0.1, 0.05, 0.01]}
+    axes = plot_history(history)
+    assert len(axes) == 2
+    np.testing.assert_array_equal(axes[0].get_lines()[1].get_ydata(), history["val_loss"])
+    np.testing.assert_array_equal(axes[1].get_lines()[0].get_ydata(), history["learning_rate"])
+    assert len(plot_history({"loss": [1.0, 0.5]})) == 1
+    with pytest.raises(ValueError, match="metrics"):
+        plot_history(history, metrics=("accuracy",))
+    with pytest.raises(ValueError, match="lr"):
+        plot_history({"loss": [1.0]}, lr=True)

@@ -1,11 +1,11 @@
-"""lrlib.models: the d2l LeNet (ReLU, max pooling) in PyTorch and Keras."""
+"""lrlib.course.models: the d2l LeNet (ReLU, max pooling) in PyTorch and Keras."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lrlib import models
+from lrlib.course import models
 
 # d2l's LeNet: conv 1->6 (5x5), conv 6->16 (5x5), dense 400->120->84->10, each with a bias.
 LAYERS = [(1 * 5 * 5, 6), (6 * 5 * 5, 16), (16 * 5 * 5, 120), (120, 84), (84, 10)]
@@ -49,7 +49,7 @@ def test_keras_lenet_matches_the_torch_architecture_and_seeds():
 
 def test_keras_lenet_trains_on_the_numpy_data():
     keras = pytest.importorskip("keras")
-    from lrlib import data
+    from lrlib.course import data
 
     (x_train, y_train), _ = data.load("digits", framework="numpy")
     net = models.lenet_keras(0)
@@ -78,7 +78,7 @@ def test_keras_resnet_has_batch_norm_residual_blocks_and_seeded_weights():
 
 def test_keras_resnet_learns_the_digits_in_two_epochs():
     keras = pytest.importorskip("keras")
-    from lrlib import data
+    from lrlib.course import data
 
     (x_train, y_train), (x_test, y_test) = data.load("digits", framework="numpy")
     keras.utils.set_random_seed(0)

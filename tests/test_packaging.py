@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -71,7 +72,7 @@ def test_postbuild_installs_d2l_without_dependencies():
     assert requirements_pins()["d2l"] == "1.0.3"
 
 
-@pytest.mark.parametrize("module", ["lrlib", "lrlib.torch", "lrlib.keras"])
+@pytest.mark.parametrize("module", ["lrlib", "lrlib.torch", "lrlib.keras", "lrlib.course"])
 def test_import_does_not_import_frameworks(module):
     code = (
         f"import sys, {module}; import lrlib; dir(lrlib); "
@@ -80,6 +81,30 @@ def test_import_does_not_import_frameworks(module):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == ""
+
+
+def test_the_library_imports_nothing_from_the_course_helpers():
+    offenders = []
+    for path in sorted((ROOT / "lrlib").rglob("*.py")):
+        parts = path.relative_to(ROOT / "lrlib").parts
+        if "course" in parts or parts == ("__init__.py",):  # the top package only names it, lazily
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if any(name == "lrlib.course" or name.startswith("lrlib.course.") for name in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, f"library modules import lrlib.course: {offenders}"
+
+
+def test_every_course_helper_resolves():
+    import lrlib.course
+
+    assert set(lrlib.course.__all__) >= {"data", "models", "train", "seed_table", "ddp_warmup"}
+    for name in lrlib.course.__all__:
+        if name not in ("tf1", "concatenate_histories", "plot_history"):  # these import TensorFlow / Keras
+            assert getattr(lrlib.course, name) is not None, name
 
 
 def test_every_public_name_resolves():

@@ -1,10 +1,10 @@
-"""lrlib.toy: SGD on the noisy quadratic against its closed forms."""
+"""lrlib.course.toy: SGD on the noisy quadratic against its closed forms."""
 
 import numpy as np
 import pytest
 
 import lrlib
-from lrlib.toy import noise_floor, noisy_quadratic
+from lrlib.course.toy import noise_floor, noisy_quadratic
 
 
 def test_without_noise_it_is_gradient_descent():

@@ -1,4 +1,4 @@
-"""lrlib.torch.train and History: every scheduler kind, per epoch and per batch, against PyTorch's own."""
+"""lrlib.course.train and History: every scheduler kind, per epoch and per batch, against PyTorch's own."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from torch.optim import lr_scheduler  # noqa: E402
 from torch.utils.data import DataLoader, TensorDataset  # noqa: E402
 
 import lrlib  # noqa: E402
-from lrlib import data, models  # noqa: E402
-from lrlib.torch import History, train  # noqa: E402
-from lrlib.torch import device as best_device  # noqa: E402
+from lrlib.course import data, models  # noqa: E402
+from lrlib.course import History, train  # noqa: E402
+from lrlib.course import device as best_device  # noqa: E402
 
 BATCHES = 3  # batches per epoch of the tiny training set
 EPOCHS = 2
@@ -77,7 +77,7 @@ def test_history_contents_without_a_scheduler(capsys):
 def test_evaluation_matches_a_manual_pass():
     history, net, _ = run()
     _, test_iter = tiny_data()
-    assert lrlib.torch.evaluate(net, test_iter, nn.CrossEntropyLoss()) == (history.test_loss[-1], history.test_acc[-1])
+    assert lrlib.course.evaluate(net, test_iter, nn.CrossEntropyLoss()) == (history.test_loss[-1], history.test_acc[-1])
     with torch.no_grad():
         logits = torch.cat([net(x) for x, _ in test_iter])
         labels = torch.cat([y for _, y in test_iter])
@@ -244,12 +244,12 @@ def test_live_plot_is_one_display_updated_in_place(monkeypatch):
 def test_holdout_splits_disjointly_reproducibly_and_keeps_the_batch_size():
     dataset = torch.utils.data.TensorDataset(torch.arange(100.0)[:, None], torch.zeros(100, dtype=torch.long))
     loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True)
-    fit_iter, val_iter = lrlib.torch.holdout(loader, fraction=0.2, seed=3)
+    fit_iter, val_iter = lrlib.course.holdout(loader, fraction=0.2, seed=3)
     fit = sorted(int(x) for X, _ in fit_iter for x in X[:, 0])
     val = [int(x) for X, _ in val_iter for x in X[:, 0]]
     assert len(val) == 20 and sorted(fit + val) == list(range(100))
     assert fit_iter.batch_size == 8
-    again = [int(x) for X, _ in lrlib.torch.holdout(loader, fraction=0.2, seed=3)[1] for x in X[:, 0]]
+    again = [int(x) for X, _ in lrlib.course.holdout(loader, fraction=0.2, seed=3)[1] for x in X[:, 0]]
     assert again == val
 
 
@@ -260,4 +260,4 @@ def test_holdout_splits_disjointly_reproducibly_and_keeps_the_batch_size():
 def test_holdout_rejects_bad_arguments_by_name(kwargs, message):
     dataset = torch.utils.data.TensorDataset(torch.zeros(10, 1), torch.zeros(10, dtype=torch.long))
     with pytest.raises(ValueError, match=message):
-        lrlib.torch.holdout(torch.utils.data.DataLoader(dataset, batch_size=2), **kwargs)
+        lrlib.course.holdout(torch.utils.data.DataLoader(dataset, batch_size=2), **kwargs)

@@ -23,16 +23,16 @@ LR, BATCH, EPOCHS, WARMUP_EPOCHS = 0.05, 128, 12, 3
 @pytest.fixture(scope="module")
 def final_losses():
     torch.set_num_threads(1)
-    train_iter, test_iter = lrlib.data.load("digits", batch_size=BATCH)
+    train_iter, test_iter = lrlib.course.data.load("digits", batch_size=BATCH)
     steps = WARMUP_EPOCHS * len(train_iter)
     schedules = {"cold": lrlib.constant(LR),
                  "warm": lrlib.warmup(lrlib.constant(LR), steps=steps, start_lr=LR / steps)}
     losses = {}
     for name, schedule in schedules.items():
         for seed in SEEDS:
-            net = lrlib.models.lenet_torch(seed=seed)
+            net = lrlib.course.models.lenet_torch(seed=seed)
             optimizer = torch.optim.Adam(net.parameters(), lr=schedule(0))
-            history = lrlib.torch.train(net, train_iter, test_iter, EPOCHS, nn.CrossEntropyLoss(), optimizer,
+            history = lrlib.course.train(net, train_iter, test_iter, EPOCHS, nn.CrossEntropyLoss(), optimizer,
                                         schedule, per="batch", progress=False, live_plot=False, seed=seed)
             losses[name, seed] = history.train_loss[-1]
     return losses

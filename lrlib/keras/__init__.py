@@ -1,4 +1,4 @@
-"""Keras 3 adapters: lrlib schedules as Keras schedules and callbacks, the LR range test, history helpers.
+"""Keras 3 adapters: lrlib schedules as Keras schedules and callbacks, momentum-cycling optimizers, the LR range test.
 
 Importing this package does not import Keras or TensorFlow; each name imports them on first use.
 """
@@ -9,7 +9,6 @@ from lrlib._lazy import lazy_exports
 
 if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled out for type checkers and IDEs
     from lrlib.keras._callbacks import CyclicLR, OneCycle, ScheduleCallback
-    from lrlib.keras._history import concatenate_histories, plot_history
     from lrlib.keras._lr_find import BatchLogger, LRRangeTest, epochs_for_sweep, lr_find, weight_decay_grid
     from lrlib.keras._optimizers import SGD, Adam
     from lrlib.keras._schedule import KerasSchedule, schedule
@@ -22,8 +21,6 @@ _EXPORTS = {
     "OneCycle": "_callbacks",
     "SGD": "_optimizers",
     "Adam": "_optimizers",
-    "concatenate_histories": "_history",
-    "plot_history": "_history",
     "LRRangeTest": "_lr_find",
     "lr_find": "_lr_find",
     "weight_decay_grid": "_lr_find",

@@ -1,4 +1,4 @@
-"""PyTorch adapters: lrlib schedules as ``torch.optim.lr_scheduler`` schedulers, training, the LR range test.
+"""PyTorch adapters: lrlib schedules as ``torch.optim.lr_scheduler`` schedulers, the LR range test, logging.
 
 Importing this package does not import torch; each name imports it on first use.
 """
@@ -12,16 +12,10 @@ if TYPE_CHECKING:  # what the lazy loader below resolves at run time, spelled ou
     from lrlib.torch._lr_find import lr_find
     from lrlib.torch._scheduler import ScheduleLR, scheduler
     from lrlib.torch._trace import lr_trace
-    from lrlib.torch._train import History, device, evaluate, holdout, train
 
 _EXPORTS = {
     "scheduler": "_scheduler",
     "ScheduleLR": "_scheduler",
-    "train": "_train",
-    "History": "_train",
-    "device": "_train",
-    "evaluate": "_train",
-    "holdout": "_train",
     "lr_find": "_lr_find",
     "BatchLogger": "_batch_logger",
     "lr_trace": "_trace",

@@ -26,7 +26,7 @@ def test_chapter_runs_clean_in_jupyterlab(run_notebook, chapter: str) -> None:
     print(run.report(), f"({len(run.figures)} figures, {run.progress_bars} progress bar widgets)")
 
 
-@pytest.mark.skipif(explorer_chapter() is None, reason="no chapter uses lrlib.explorer")
+@pytest.mark.skipif(explorer_chapter() is None, reason="no chapter uses lrlib.course.explorer")
 def test_explorer_slider_redraws_figure(run_notebook, lab) -> None:
     chapter = explorer_chapter()
     run_notebook(chapter)
@@ -76,7 +76,7 @@ def test_tqdm_bar_renders_as_widget(run_notebook, lab, own_notebook) -> None:
         "            time.sleep(0.1)\n"
         "            yield batch",
         "net = torch.nn.Linear(4, 2)\n"
-        "lrlib.torch.train(net, SlowBatches(), SlowBatches(), 3, torch.nn.CrossEntropyLoss(),\n"
+        "lrlib.course.train(net, SlowBatches(), SlowBatches(), 3, torch.nn.CrossEntropyLoss(),\n"
         "                  torch.optim.SGD(net.parameters(), lr=0.1), live_plot=False)",
     )
     shots = []
@@ -94,7 +94,7 @@ def test_tqdm_bar_renders_as_widget(run_notebook, lab, own_notebook) -> None:
 
     run = run_notebook(name, on_poll=capture_bar)
     assert not run.problems, run.report()
-    assert run.progress_bars >= 1, "lrlib.torch.train showed no progress bar widget under JupyterLab"
+    assert run.progress_bars >= 1, "lrlib.course.train showed no progress bar widget under JupyterLab"
 
 
 def test_failing_notebook_is_reported_by_notebook_and_cell(run_notebook, own_notebook) -> None:

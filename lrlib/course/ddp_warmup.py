@@ -15,12 +15,12 @@ run to `--out`: the training loss at each step (the mean over the processes), th
 
 Run it on one machine with two processes::
 
-    torchrun --nproc_per_node 2 scripts/ddp_warmup.py --seeds 0 1 2 --out runs.json
+    torchrun --nproc_per_node 2 -m lrlib.course.ddp_warmup --seeds 0 1 2 --out runs.json
 
 The same code runs across machines: start on every machine (here 2 machines of 2 processes each)::
 
     torchrun --nnodes 2 --nproc_per_node 2 --rdzv-backend c10d --rdzv-endpoint HOST:29400 \\
-        --rdzv-id warmup scripts/ddp_warmup.py --seeds 0 1 2 --out runs.json
+        --rdzv-id warmup -m lrlib.course.ddp_warmup --seeds 0 1 2 --out runs.json
 
 where HOST is the address of one of them; torchrun gives each process its RANK and WORLD_SIZE.
 """
@@ -38,7 +38,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 import lrlib
-import lrlib.data
+import lrlib.course.data
 import lrlib.torch
 
 RUNS = ("reference", "same_lr", "scaled", "scaled_warmup")
@@ -82,6 +82,7 @@ def train(run: str, args: argparse.Namespace, seed: int, data: TensorDataset, te
     distributed = run != "reference"
     rank, world = (dist.get_rank(), dist.get_world_size()) if distributed else (0, 1)
     batch = args.batch_size if distributed else args.base_batch
+    sampler: DistributedSampler[tuple[torch.Tensor, ...]]
     sampler = DistributedSampler(data, world, rank, shuffle=True, seed=seed, drop_last=True)
     loader = DataLoader(data, batch_size=batch, sampler=sampler, drop_last=True)
     model = network(seed)
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(1)
     dist.init_process_group("gloo")  # RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT come from torchrun
     rank = dist.get_rank()
-    (x, y), (x_test, y_test) = lrlib.data.load("digits", framework="numpy", layout="NCHW")
+    (x, y), (x_test, y_test) = lrlib.course.data.load("digits", framework="numpy", layout="NCHW")
     data = TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
     test = TensorDataset(torch.from_numpy(x_test), torch.from_numpy(y_test))
     results = []

@@ -56,7 +56,7 @@ def load_arrays(cache_dir: Path, base_url: str | None = None, checksums: dict[st
         failure: Exception = exc
     except (AssertionError, ValueError, TypeError) as exc:  # what torchvision's IDX parser raises
         failure = exc
-    print(f"lrlib.data: the Fashion-MNIST files in {raw} are unreadable ({failure!r}); extracting them again")
+    print(f"lrlib.course.data: the Fashion-MNIST files in {raw} are unreadable ({failure!r}); extracting them again")
     for extracted in raw.glob("*-ubyte"):
         extracted.unlink()
     try:
@@ -72,7 +72,7 @@ def _drop_damaged(resources: list[tuple[str, str]], raw: Path) -> None:
     for name, md5 in resources:
         archive = raw / name
         if archive.exists() and not check_integrity(str(archive), md5):
-            print(f"lrlib.data: cached {archive} is corrupt or truncated (MD5 differs); downloading it again")
+            print(f"lrlib.course.data: cached {archive} is corrupt or truncated (MD5 differs); downloading it again")
             archive.unlink()
             (raw / archive.stem).unlink(missing_ok=True)
 
@@ -100,5 +100,5 @@ def _unavailable(exc: Exception, root: Path) -> DatasetUnavailableError:
     return DatasetUnavailableError(
         f"Fashion-MNIST could not be downloaded into {root}:\n{exc}\n"
         f"If this machine is offline, copy the four .gz files into {root / 'FashionMNIST' / 'raw'}, or use the "
-        "offline dataset: lrlib.data.load('digits') or the environment variable LRLIB_DATASET=digits."
+        "offline dataset: lrlib.course.data.load('digits') or the environment variable LRLIB_DATASET=digits."
     )

@@ -3,7 +3,7 @@
 In a live JupyterLab, ``explore("cosine")`` shows one slider per parameter and redraws the schedule as they
 move. Executed headless (nbval, the website build, a script) the same call draws small multiples instead:
 one panel per parameter, the schedule at that parameter's low, default and high value with the others at
-their defaults. Which one you get is decided by `lrlib._display.live_frontend` (override it with
+their defaults. Which one you get is decided by `lrlib.course._display.live_frontend` (override it with
 ``LRLIB_INTERACTIVE=1`` or ``0``).
 """
 
@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, Union
 
-from lrlib import _display
+from lrlib.course import _display
 
 Number = Union[int, float]
 # A control: a slider (low, high, step, initial value) or a list of options (a drop-down; the first is initial).

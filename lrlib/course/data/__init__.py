@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lrlib.data import _digits, _fashion_mnist
-from lrlib.data._fashion_mnist import DatasetUnavailableError, default_cache_dir
+from lrlib.course.data import _digits, _fashion_mnist
+from lrlib.course.data._fashion_mnist import DatasetUnavailableError, default_cache_dir
 
 __all__ = ["load", "resolve", "arrays", "class_names", "default_cache_dir", "DatasetUnavailableError", "NAMES"]
 
@@ -111,7 +111,7 @@ def load(name: str | None = None, batch_size: int = 256, *, framework: str = "to
                   test_fraction=test_fraction, split_seed=split_seed)
     data = (_subset(*data[0], max_train, split_seed), _subset(*data[1], max_test, split_seed))
     (x_train, y_train), (x_test, y_test) = data
-    print(f"lrlib.data: using {_TITLES[chosen]}, {len(y_train):,} training and {len(y_test):,} test images "
+    print(f"lrlib.course.data: using {_TITLES[chosen]}, {len(y_train):,} training and {len(y_test):,} test images "
           f"of 28x28 ({reason})")
     train = _with_channel(x_train, layout), np.array(y_train)
     test = _with_channel(x_test, layout), np.array(y_test)

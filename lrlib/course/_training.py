@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from lrlib import _display
+from lrlib.course import _display
 
 _PER = ("epoch", "batch")
 _MONITORS = ("train_loss", "train_acc", "test_loss", "test_acc")
@@ -85,10 +85,10 @@ class History:
         return cls(**data)
 
     def plot(self, axes=None, *, title: str | None = None):
-        """Losses and accuracies per epoch, and the LR; see `lrlib.plot.history`."""
-        from lrlib import plot
+        """Losses and accuracies per epoch, and the LR; see `lrlib.course.history`."""
+        from lrlib.course import results
 
-        return plot.history(self, axes, title=title)
+        return results.history(self, axes, title=title)
 
     def summary(self) -> str:
         """The line d2l prints after training."""

@@ -5,8 +5,18 @@ Epoch-level histories (``model.fit``'s ``History``) hide what a schedule does in
 afterwards, also from a file written by another process. The framework adapters fill it
 (``lrlib.torch.BatchLogger``, ``lrlib.keras.BatchLogger``); this module needs only numpy.
 
-Every row has ``step`` (global batch index), ``epoch``, ``lr``, ``loss`` and ``momentum`` (None when the
-optimizer has none); extra per-batch metrics (``accuracy=...``) become extra columns.
+Every row has ``step``, ``epoch``, ``lr``, ``loss`` and ``momentum`` (None when the optimizer has none);
+extra per-batch metrics (``accuracy=...``) become extra columns. All of lrlib's recorders
+(``lrlib.torch.BatchLogger``, ``lrlib.keras.BatchLogger``, the Keras callbacks' ``batch_log``) fill the
+columns alike:
+
+- ``step`` is the batch's index among all the training batches the recorder has seen, counted from 0 and
+  continuing after the last row already in its log (`next_step`), across ``fit`` calls and recompiles. A
+  batch the recorder saw but did not log (Keras's ``steps_per_execution=k`` calls back once per k batches; a
+  PyTorch loop may log every other step) leaves a gap: a row stands for the last batch it covers;
+- ``epoch`` is the framework's epoch number (Keras's, ``initial_epoch`` included; the one passed in PyTorch);
+- ``lr`` and ``momentum`` are the values the batch's optimizer step used; ``loss`` is that batch's own loss,
+  not a running mean.
 """
 
 from __future__ import annotations
@@ -83,6 +93,11 @@ class BatchLog:
         if name in _INT_COLUMNS:
             return np.array([row[name] for row in self._rows], dtype=np.int64)
         return np.array([_nan_if_none(row.get(name)) for row in self._rows], dtype=float)
+
+    @property
+    def next_step(self) -> int:
+        """The step a recorder gives the next batch it sees: one past the last row's, 0 for an empty log."""
+        return int(self._rows[-1]["step"]) + 1 if self._rows else 0
 
     steps = property(lambda self: self.column("step"), doc="The global batch index of each row.")
     epochs = property(lambda self: self.column("epoch"), doc="The epoch of each row.")

@@ -199,7 +199,10 @@ def test_per_epoch_and_resume_with_initial_epoch():
 
     per_batch = ScheduleCallback(lrlib.cosine(0.05, 20))
     model.fit(X, Y, batch_size=BATCH, epochs=4, initial_epoch=2, verbose=0, callbacks=[per_batch])
-    np.testing.assert_array_equal(per_batch.batch_log.steps, np.arange(10, 20))  # epoch * steps_per_epoch + batch
+    resumed_t = np.arange(10, 20)  # the schedule resumes at epoch * steps_per_epoch + batch
+    np.testing.assert_allclose(per_batch.batch_log.lrs, per_batch.schedule(resumed_t), rtol=1e-12)
+    np.testing.assert_array_equal(per_batch.batch_log.steps, np.arange(10))  # the batches this callback saw
+    np.testing.assert_array_equal(per_batch.batch_log.epochs, np.repeat([2, 3], STEPS_PER_EPOCH))
 
 
 def test_one_cycle_needs_known_steps_and_restarts_per_fit():
@@ -224,8 +227,9 @@ def test_steps_per_execution_and_loss_scale_optimizer():
     model.fit(X, Y, batch_size=BATCH, epochs=2, verbose=0, callbacks=[callback])
     starts = np.arange(0, 2 * STEPS_PER_EPOCH, 2)
     starts = np.concatenate([starts[starts < STEPS_PER_EPOCH], STEPS_PER_EPOCH + starts[starts < STEPS_PER_EPOCH]])
-    np.testing.assert_array_equal(callback.batch_log.steps, starts)
-    np.testing.assert_allclose(callback.batch_log.lrs, callback.schedule(starts), rtol=1e-12)
+    lasts = np.minimum(starts + 1, starts // STEPS_PER_EPOCH * STEPS_PER_EPOCH + STEPS_PER_EPOCH - 1)
+    np.testing.assert_array_equal(callback.batch_log.steps, lasts)  # a row stands for the last batch of the two
+    np.testing.assert_allclose(callback.batch_log.lrs, callback.schedule(starts), rtol=1e-12)  # set at the first
     inner = model.optimizer.inner_optimizer
     np.testing.assert_allclose(float(inner.momentum.numpy()), callback.schedule.momentum(starts[-1]), rtol=1e-6)
 
@@ -371,6 +375,20 @@ def test_assigning_momentum_after_compilation_is_real():
         w += v
         expected.append(w)
     np.testing.assert_allclose(trace.weights, expected, rtol=1e-5)
+
+
+def test_every_keras_recorder_numbers_batches_alike_across_fits_and_executions():
+    from lrlib.keras import BatchLogger
+
+    model = small_model(SGD(0.01))
+    callback, logger = ScheduleCallback(lrlib.constant(0.01)), BatchLogger()
+    model.fit(X, Y, batch_size=BATCH, epochs=1, verbose=0, callbacks=[callback, logger])
+    model.compile(SGD(0.01), "mse", steps_per_execution=3)  # one callback per 3 batches
+    model.fit(X, Y, batch_size=BATCH, epochs=3, initial_epoch=1, verbose=0, callbacks=[callback, logger])
+    expected = [0, 1, 2, 3, 4, 7, 9, 12, 14]  # 5 batches, then per epoch the last of batches 0-2 and 3-4
+    np.testing.assert_array_equal(logger.log.steps, expected)
+    np.testing.assert_array_equal(callback.batch_log.steps, expected)
+    np.testing.assert_array_equal(callback.batch_log.epochs, logger.log.epochs)
 
 
 # ------------------------------------------- histories of successive fits, joined (a course helper)

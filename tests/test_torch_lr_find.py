@@ -467,6 +467,22 @@ def test_batch_logger_reads_adams_beta1_as_momentum_and_saves_to_csv(tmp_path):
     assert again == logger.log and list(again.momenta) == [0.85] * 3 and list(again.column("accuracy")) == [0.5] * 3
 
 
+def test_batch_logger_counts_every_optimizer_step_and_continues_a_log():
+    model = make_model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    earlier = BatchLog()
+    earlier.append(step=4, epoch=0, lr=0.1, loss=1.0)
+    logger = BatchLogger(opt, log=earlier)
+    for i, (x, y) in enumerate(make_batches(6)):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        if i % 2 == 1:  # a loop that logs every other step
+            logger(loss, epoch=1)
+    np.testing.assert_array_equal(logger.log.steps, [4, 6, 8, 10])  # as lrlib.batch_log numbers every recorder
+
+
 def test_batch_logger_needs_a_step_between_rows():
     model = make_model()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from lrlib.batch_log import COLUMNS, BatchLog
-from lrlib.keras._lr_find import _BatchLoss
+from lrlib.keras._lr_find import _BatchLoss, _BatchSteps
 from lrlib.keras._optimizers import momentum_variable, scalar_setter
 from lrlib.schedules import MomentumSchedule, Schedule, ScheduleLike, as_schedule, cyclic, one_cycle
 from lrlib.schedules import _checks as check
@@ -46,9 +46,10 @@ class ScheduleCallback(keras.callbacks.Callback):
     steps. After ``fit`` the optimizer keeps the last values set.
 
     ``batch_log`` gains one row per training batch (per execution with ``steps_per_execution > 1``), across all
-    fits: the step ``t``, the epoch, the LR and momentum the batch was trained with, the batch's own loss (as
-    `lrlib.keras.BatchLogger` and `lrlib.torch.BatchLogger` record it; Keras 3 reports the running mean over
-    the epoch so far, from which it is recovered) and the other metrics as Keras reports them after the batch.
+    fits: the step and epoch as `lrlib.batch_log` numbers them for every recorder (the batches this callback
+    saw, which is not the schedule's ``t`` after ``initial_epoch``), the LR and momentum the batch was trained
+    with, the batch's own loss (Keras 3 reports the running mean over the epoch so far, from which it is
+    recovered) and the other metrics as Keras reports them after the batch.
     """
 
     total_steps: Optional[int] = None
@@ -134,11 +135,13 @@ class ScheduleCallback(keras.callbacks.Callback):
             self._set_momentum = scalar_setter(momentum_variable(optimizer, "pass cycle_momentum=False"))
         self._steps_done = 0
         self._batch_loss = _BatchLoss(self.model)
+        self._log_steps = _BatchSteps(self.batch_log)
 
     def on_epoch_begin(self, epoch: int, logs: Optional[dict] = None) -> None:
         self._batch_loss.reset()
-        self._epoch = epoch
         steps = self.params.get("steps") if self.params else None
+        self._log_steps.epoch_begin(steps)
+        self._epoch = epoch
         self._epoch_start = epoch * steps if steps else self._steps_done
         if self.per == "epoch":
             self._apply(epoch)
@@ -154,7 +157,7 @@ class ScheduleCallback(keras.callbacks.Callback):
         metrics = {name: value for name, value in logs.items() if name not in COLUMNS}
         loss = self._batch_loss(logs) if "loss" in logs else float("nan")
         self.batch_log.append(
-            step=self._batch_step, epoch=self._epoch, lr=cast(float, self._lr), loss=loss, momentum=self._momentum_value, **metrics
+            step=self._log_steps(batch), epoch=self._epoch, lr=cast(float, self._lr), loss=loss, momentum=self._momentum_value, **metrics
         )
         self._steps_done = self._epoch_start + batch + 1
 

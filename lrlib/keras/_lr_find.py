@@ -175,6 +175,30 @@ def _momentum(optimizer: keras.optimizers.Optimizer) -> float | None:
     return None
 
 
+class _BatchSteps:
+    """The ``step`` of each logged batch, as `lrlib.batch_log` defines it for every recorder.
+
+    Counting continues after the log's last row; within an epoch the step is the epoch's first step plus
+    Keras's batch index, which with ``steps_per_execution=k`` is the index of the last batch of the k. Keras
+    reports the end of a short last execution as if it were full (batch 5 of an epoch of batches 0-4 with
+    k = 2), so the index is capped at the epoch's last batch when the epoch's length is known.
+    """
+
+    def __init__(self, log: BatchLog) -> None:
+        self._next = self._epoch_start = log.next_step
+        self._last: int | None = None
+
+    def epoch_begin(self, steps_per_epoch: int | None) -> None:
+        """Call at the start of each epoch (Keras numbers its batches from 0 again), with ``params["steps"]``."""
+        self._epoch_start = self._next
+        self._last = steps_per_epoch - 1 if steps_per_epoch else None
+
+    def __call__(self, batch: int) -> int:
+        step = self._epoch_start + (batch if self._last is None else min(batch, self._last))
+        self._next = step + 1
+        return step
+
+
 class _BatchLoss:
     """The loss of each training batch, recovered from Keras 3's running mean.
 
@@ -595,9 +619,9 @@ class BatchLogger(keras.callbacks.Callback):
 
     The loss is the batch's loss, not the running mean ``fit`` reports; the LR is the one the step used
     (also under an LR schedule); the momentum is SGD's/RMSprop's ``momentum`` or Adam's ``beta_1``
-    (None for optimizers without one). `step` is the global batch index and continues across ``fit`` calls.
-    With ``steps_per_execution=k`` Keras calls back once per k batches: a row then stands for the last
-    batch of the k (its step, LR and momentum) with the mean loss of all k.
+    (None for optimizers without one). `step` counts batches across ``fit`` calls, as `lrlib.batch_log`
+    describes. With ``steps_per_execution=k`` Keras calls back once per k batches: a row then stands for the
+    last batch of the k (its step, LR and momentum) with the mean loss of all k.
     """
 
     def __init__(self, log: BatchLog | None = None) -> None:
@@ -606,22 +630,20 @@ class BatchLogger(keras.callbacks.Callback):
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._batch_loss = _BatchLoss(self.model)
+        self._steps = _BatchSteps(self.log)
         self._epoch = 0
-        self._next_step = int(self.log.steps[-1]) + 1 if len(self.log) else 0
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._batch_loss.reset()
+        self._steps.epoch_begin(self.params.get("steps") if self.params else None)
         self._epoch = epoch
-        self._epoch_start = self._next_step
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         optimizer = self.model.optimizer
-        step = self._epoch_start + batch
         self.log.append(
-            step=step, epoch=self._epoch, lr=_last_step_lr(optimizer),
+            step=self._steps(batch), epoch=self._epoch, lr=_last_step_lr(optimizer),
             loss=self._batch_loss(logs or {}), momentum=_momentum(optimizer),
         )  # fmt: skip
-        self._next_step = step + 1
 
     def save(self, path: Any) -> None:
         """Write the log to `path` (``.csv`` or ``.json``); read it back with ``lrlib.batch_log.BatchLog.load``."""

@@ -36,8 +36,10 @@ class BatchLogger:
                 logger(loss, epoch=epoch)
         logger.log.save("run.csv")
 
-    `group` selects the parameter group whose LR and momentum are logged. Call :meth:`close` (or use the
-    logger as a context manager) to remove the optimizer hook.
+    `group` selects the parameter group whose LR and momentum are logged. ``step`` counts every
+    ``optimizer.step()`` since the logger was made (after the rows already in `log`), so a loop that logs every
+    other step leaves gaps, as `lrlib.batch_log` describes. Call :meth:`close` (or use the logger as a context
+    manager) to remove the optimizer hook.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, log: BatchLog | None = None, group: int = 0) -> None:
@@ -47,22 +49,22 @@ class BatchLogger:
             raise ValueError(f"group must be in [0, {len(optimizer.param_groups)}), got {group!r}")
         self.optimizer, self.group = optimizer, group
         self.log = BatchLog() if log is None else log
-        self._step = len(self.log)
-        self._pending: tuple[float, float | None] | None = None
+        self._next_step = self.log.next_step
+        self._pending: tuple[int, float, float | None] | None = None
         self._hook = optimizer.register_step_pre_hook(self._before_step)
 
     def _before_step(self, optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         group = optimizer.param_groups[self.group]
-        self._pending = (float(group["lr"]), group_momentum(group))
+        self._pending = (self._next_step, float(group["lr"]), group_momentum(group))
+        self._next_step += 1
 
     def __call__(self, loss: float | torch.Tensor, epoch: int = 0, **metrics: float) -> None:
         """Record the batch just trained: its `loss` with the LR and momentum its optimizer step used."""
         if self._pending is None:
             raise RuntimeError("no optimizer.step() since the last logged batch: call the logger after the step")
-        lr, momentum = self._pending
+        step, lr, momentum = self._pending
         loss = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
-        self.log.append(step=self._step, epoch=epoch, lr=lr, loss=loss, momentum=momentum, **metrics)
-        self._step += 1
+        self.log.append(step=step, epoch=epoch, lr=lr, loss=loss, momentum=momentum, **metrics)
         self._pending = None
 
     def close(self) -> None:

@@ -221,7 +221,8 @@ class RangeTestResult:
 
     `lrs`, `losses` (raw, as recorded) and `smoothed` (bias-corrected EMA) have one entry per step run;
     a diverged sweep may end with a non-finite loss. `suggestion` is the LR chosen by `rule` (None, with
-    `reason` saying why, when the rule cannot decide); `suggestions` holds every rule's answer.
+    `reason` saying why, when the rule cannot decide); `suggestions` holds every rule's answer. `upper_lr` is
+    where the loss stops improving: the upper bound of a cyclical LR, and one-cycle's peak.
     """
 
     lrs: np.ndarray
@@ -247,6 +248,28 @@ class RangeTestResult:
         self.suggestions = {name: suggest(self.lrs, self.losses, self.smoothed, name) for name in RULES}
         self.suggestion = self.suggestions[self.rule]
         self.reason = None if self.suggestion is not None else self._why_no_suggestion()
+
+    @property
+    def upper_lr(self) -> float | None:
+        """The upper end of the useful range: the LR at the lowest point of the zero-lag smoothed loss.
+
+        Past it the loss stops improving. Smith reads the upper bound of a cyclical LR there (the lower bound
+        a third or a quarter of it) and puts one-cycle's peak there; a constant LR, the `suggestion`, lies
+        below it. The curve is :func:`zero_lag_smooth` over the finite part of the sweep (the recorded EMA
+        lags, so its minimum comes later). None for a sweep of fewer than 10 finite points.
+
+        Example:
+            >>> lrs = np.geomspace(1e-3, 10, 50)
+            >>> losses = (np.log10(lrs) - np.log10(0.3)) ** 2 + 1  # lowest at LR 0.3
+            >>> result = RangeTestResult(lrs, losses, losses)
+            >>> round(result.upper_lr, 1)
+            0.3
+        """
+        n = _finite_length(self.losses, self.smoothed)
+        if n < 10:
+            return None
+        curve = zero_lag_smooth(self.lrs[:n], self.losses[:n])
+        return float(self.lrs[int(np.argmin(curve))])
 
     def _why_no_suggestion(self) -> str:
         finite = _finite_length(self.losses, self.smoothed)

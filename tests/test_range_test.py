@@ -272,6 +272,28 @@ def test_every_rule_lands_inside_the_descent_of_a_typical_sweep(name):
     assert 1e-5 < result.suggestion < 1.0
 
 
+def test_upper_lr_is_the_lowest_point_of_the_zero_lag_curve_above_the_suggestion():
+    lrs = sweep_lrs(1e-7, 10.0, 100)
+    losses = _typical_curve(lrs, np.random.default_rng(11))
+    result = _run(RangeTest(), losses).result()
+    n = len(result.lrs)
+    assert result.upper_lr == result.lrs[np.argmin(zero_lag_smooth(result.lrs, result.losses[:n]))]
+    assert result.suggestion < result.upper_lr
+
+
+def test_upper_lr_reads_only_the_finite_part_and_needs_ten_points():
+    test = RangeTest(num_iter=50)
+    for i in range(29):
+        test.record(2.0 - 0.01 * i)  # falling all the way: the lowest point is the last finite one
+    test.record(math.inf)
+    result = test.result()
+    assert result.upper_lr == result.lrs[28]
+    short = RangeTest(num_iter=50)
+    for i in range(9):
+        short.record(2.0 - 0.01 * i)
+    assert short.result().upper_lr is None
+
+
 def test_zero_lag_smoothing_keeps_features_in_place():
     # The online EMA moves a bump to the right (to larger LRs); the forward-backward one does not.
     lrs = sweep_lrs(1e-7, 10.0, 100)

@@ -1,6 +1,8 @@
 """Notebooks are committed clean (no outputs and no execution counts, except cells marked to keep theirs) and
-ask for the course's kernel, the one `make setup` installs, so JupyterLab picks it when a learner opens them."""
+ask for the course's kernel, the one `make setup` installs, so JupyterLab picks it when a learner opens them;
+every cell has an id."""
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -31,3 +33,10 @@ def test_notebook_asks_for_the_course_kernel(path):
         f"{path.name} asks for kernel {kernelspec.get('name')!r}: JupyterLab would open it with that one, not the "
         "course's; set the notebook's kernel to \"Python (lrlib course)\" (Kernel > Change Kernel) and save"
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_an_id(path):
+    cells = json.loads(path.read_text())["cells"]
+    missing = [index for index, cell in enumerate(cells) if "id" not in cell]
+    assert not missing, f"{path.name}: cells {missing} have no id (nbformat 4.5 needs one; JupyterLab adds it on save)"
